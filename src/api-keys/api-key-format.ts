@@ -1,0 +1,63 @@
+import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+
+/**
+ * API key text (API.md §1): `qk_live_` + 8 base62 chars is the public prefix; the key is
+ * `<prefix>.<32 base62 secret chars><6 base62 checksum chars>`, the checksum being CRC32 (IEEE, as zlib) of the
+ * text before it, in base62, left-padded with `0`. A wrong shape or checksum is rejected before any lookup.
+ */
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+export const API_KEY_PREFIX_PATTERN = /^qk_live_[0-9A-Za-z]{8}$/;
+const API_KEY_PATTERN = /^(qk_live_[0-9A-Za-z]{8})\.([0-9A-Za-z]{32})([0-9A-Za-z]{6})$/;
+
+export function toBase62(value: number, width: number): string {
+  let text = '';
+  let rest = value;
+  do {
+    text = BASE62[rest % 62] + text;
+    rest = Math.floor(rest / 62);
+  } while (rest > 0);
+  return text.padStart(width, '0');
+}
+
+function randomBase62(length: number): string {
+  let text = '';
+  for (let index = 0; index < length; index++) text += BASE62[randomInt(62)];
+  return text;
+}
+
+export function checksumOf(text: string): string {
+  return toBase62(crc32(Buffer.from(text, 'utf8')), 6);
+}
+
+export function composeApiKey(prefix: string, secret: string): string {
+  const body = `${prefix}.${secret}`;
+  return body + checksumOf(body);
+}
+
+export function generatePrefix(): string {
+  return `qk_live_${randomBase62(8)}`;
+}
+
+export function generateApiKey(prefix = generatePrefix()): { prefix: string; key: string } {
+  return { prefix, key: composeApiKey(prefix, randomBase62(32)) };
+}
+
+/** The prefix of a well-formed key with a valid checksum, else null. */
+export function parseApiKey(key: string): { prefix: string } | null {
+  const match = API_KEY_PATTERN.exec(key);
+  if (!match) return null;
+  const [, prefix, secret, checksum] = match;
+  return checksumOf(`${prefix}.${secret}`) === checksum ? { prefix } : null;
+}
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** Constant-time comparison of two hex SHA-256 digests. */
+export function sameHash(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'hex');
+  const right = Buffer.from(b, 'hex');
+  return left.length === right.length && left.length > 0 && timingSafeEqual(left, right);
+}

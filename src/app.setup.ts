@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { DestinationStream } from 'pino';
+import { AppModule } from './app.module.js';
+import { loadConfig, type AppConfig } from './config/config.schema.js';
+import { ProblemDetailsFilter } from './common/problem-details.filter.js';
+import { createValidationPipe } from './common/validation.js';
+import { SECURITY_API_KEY, SECURITY_BEARER, SECURITY_OAUTH2 } from './auth/auth.decorators.js';
+import { appLogger, createAppLogger, PinoNestLogger } from './observability/logger.js';
+import { DevIdentityProvider, registerDevIdentityProvider } from './dev-idp/dev-identity-provider.js';
+
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface CreateAppOptions {
+  /** Defaults to `loadConfig(process.env)`. */
+  config?: AppConfig;
+  /** Where logs go (tests capture them); defaults to stdout. */
+  logDestination?: DestinationStream;
+}
+
+export interface CreatedApp {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  devIdentityProvider?: DevIdentityProvider;
+}
+
+/** Builds the whole application exactly as `main.ts` runs it; tests use it too. Call `app.listen` or `app.init`. */
+export async function createApp(options: CreateAppOptions = {}): Promise<CreatedApp> {
+  const config = options.config ?? loadConfig();
+  createAppLogger(config.logLevel, options.logDestination);
+  const devIdentityProvider = config.devIdentityProvider
+    ? await DevIdentityProvider.create({
+        issuer: config.oidcIssuer!,
+        publicUrl: config.publicUrl,
+        realm: config.keycloakRealm,
+        apiClientId: config.keycloakClientId,
+        swaggerClientId: config.swaggerClientId,
+        adminRole: config.adminRole,
+        audience: config.keycloakAudience,
+      })
+    : undefined;
+
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    routerOptions: { maxParamLength: 500 },
+    return503OnClosing: true,
+    genReqId: (request: IncomingMessage) => {
+      const sent = request.headers['x-correlation-id'];
+      return typeof sent === 'string' && CORRELATION_ID.test(sent) ? sent : randomUUID();
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, devIdentityProvider), adapter, {
+    logger: new PinoNestLogger(),
+    abortOnError: false,
+  });
+  configureApp(app, config, devIdentityProvider);
+  return { app, config, devIdentityProvider };
+}
+
+export function configureApp(app: NestFastifyApplication, config: AppConfig, devIdentityProvider?: DevIdentityProvider): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.raw.setHeader('X-Correlation-ID', String(request.id));
+    done();
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    appLogger().info(
+      {
+        correlationId: request.id,
+        method: request.method,
+        route: request.routeOptions?.url ?? null,
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      },
+      'request',
+    );
+    done();
+  });
+  if (devIdentityProvider) registerDevIdentityProvider(fastify, devIdentityProvider);
+
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  setupSwagger(app, config);
+}
+
+function setupSwagger(app: NestFastifyApplication, config: AppConfig): void {
+  const openIdConnect = `${config.oidcIssuer}/protocol/openid-connect`;
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Questline API')
+      .setDescription(
+        [
+          'Gamification REST API compatible with GAME: games, tasks, scoring strategies, idempotent points, wallets and simulation.',
+          '',
+          'Authenticate with an `X-API-Key` (integrators) or an OIDC bearer token (admins and end users). A request may send both;',
+          'every credential sent must be valid. Errors are `application/problem+json`.',
+        ].join('\n'),
+      )
+      .setVersion('1.0.0')
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key issued by an admin.' }, SECURITY_API_KEY)
+      .addOAuth2(
+        {
+          type: 'oauth2',
+          description: `OpenID Connect against ${config.oidcIssuer}`,
+          flows: {
+            authorizationCode: {
+              authorizationUrl: `${openIdConnect}/auth`,
+              tokenUrl: `${openIdConnect}/token`,
+              scopes: { openid: 'OpenID Connect', profile: 'Profile', email: 'Email' },
+            },
+            clientCredentials: { tokenUrl: `${openIdConnect}/token`, scopes: {} },
+          },
+        },
+        SECURITY_OAUTH2,
+      )
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Paste an access token.' }, SECURITY_BEARER)
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'openapi.json',
+    swaggerOptions: {
+      persistAuthorization: true,
+      oauth2RedirectUrl: `${config.publicUrl}/docs/oauth2-redirect.html`,
+      initOAuth: { clientId: config.swaggerClientId, usePkceWithAuthorizationCodeGrant: true, scopes: ['openid', 'profile'] },
+    },
+  });
+}

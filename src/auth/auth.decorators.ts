@@ -1,0 +1,41 @@
+import { applyDecorators, createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
+import { ApiBearerAuth, ApiOAuth2, ApiSecurity } from '@nestjs/swagger';
+import type { AuthContext } from './auth-context.js';
+
+export const ACCESS_RULE = 'questline:access-rule';
+export type AccessRule = 'public' | 'either' | 'oauth-only' | 'admin-only' | 'metrics';
+
+/** Swagger security scheme names; main's document setup declares them. */
+export const SECURITY_API_KEY = 'api-key';
+export const SECURITY_OAUTH2 = 'oauth2';
+export const SECURITY_BEARER = 'bearer';
+
+const bearerSchemes = [ApiOAuth2([], SECURITY_OAUTH2), ApiBearerAuth(SECURITY_BEARER)];
+
+/** No credential needed; one that is sent is still checked. */
+export const Public = () => applyDecorators(SetMetadata(ACCESS_RULE, 'public' satisfies AccessRule), ApiSecurity({}));
+
+/** Either credential (the default of every route; use it to document the rule explicitly). */
+export const EitherCredential = () =>
+  applyDecorators(SetMetadata(ACCESS_RULE, 'either' satisfies AccessRule), ApiSecurity(SECURITY_API_KEY), ...bearerSchemes);
+
+/** A bearer token is required; an API key alone is refused with 401. */
+export const OAuthOnly = () => applyDecorators(SetMetadata(ACCESS_RULE, 'oauth-only' satisfies AccessRule), ...bearerSchemes);
+
+/**
+ * An admin bearer token is required; an API key alone is 401, a non-admin bearer is 403 with `forbiddenDetail`.
+ */
+export const AdminOnly = (forbiddenDetail = 'You do not have permission to access this resource.') =>
+  applyDecorators(
+    SetMetadata(ACCESS_RULE, 'admin-only' satisfies AccessRule),
+    SetMetadata(ADMIN_FORBIDDEN_DETAIL, forbiddenDetail),
+    ...bearerSchemes,
+  );
+
+export const ADMIN_FORBIDDEN_DETAIL = 'questline:admin-forbidden-detail';
+
+/** Hands the request's {@link AuthContext} to a handler. */
+export const Auth = createParamDecorator((_data: unknown, context: ExecutionContext): AuthContext => {
+  const request = context.switchToHttp().getRequest<{ auth?: AuthContext }>();
+  return request.auth ?? { isAdmin: false, roles: [] };
+});

@@ -1,0 +1,152 @@
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import passport from 'passport';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
+import { DomainError, forbidden } from '../common/domain-error.js';
+import { ApiKeyRejected } from '../api-keys/api-keys.service.js';
+import type { AuthContext } from './auth-context.js';
+import { ACCESS_RULE, ADMIN_FORBIDDEN_DETAIL, type AccessRule } from './auth.decorators.js';
+import {
+  BEARER_REQUIRED,
+  IdentityProviderUnavailable,
+  IDP_UNAVAILABLE,
+  NO_CREDENTIALS,
+  TokenRejected,
+  unauthorized,
+  WRITE_SCOPE_REQUIRED,
+  wwwAuthenticate,
+} from './auth-errors.js';
+import type { ApiKeyResult } from './api-key.strategy.js';
+import { tokenFailureOf, type OAuthIdentity } from './jwt.strategy.js';
+import { OAuthUsersService } from './oauth-users.service.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
+import { AuthMetrics } from './auth-metrics.js';
+
+export type AuthenticatedRequest = FastifyRequest & { auth?: AuthContext };
+
+interface StrategyOutcome<T> {
+  error?: unknown;
+  user?: T | false;
+  info?: unknown;
+}
+
+/** Runs one registered passport strategy on the request and reports what it decided. */
+function runStrategy<T>(name: string, request: FastifyRequest): Promise<StrategyOutcome<T>> {
+  return new Promise((resolve) => {
+    const middleware = passport.authenticate(name, { session: false }, (error: unknown, user: T | false, info: unknown) =>
+      resolve({ error, user, info }),
+    );
+    middleware(request, {}, (error: unknown) => resolve({ error }));
+  });
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The one global guard (API.md §1). It runs the strategy of each credential the request carries — the API key
+ * first, then the bearer token — and every credential sent must be valid (passport's own multi-strategy chain
+ * stops at the first success, so it can't express this). It then applies the route's rule and the key's scope,
+ * and attaches one {@link AuthContext}.
+ */
+@Injectable()
+export class CredentialsGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly tokens: VerifiedTokenCache,
+    private readonly oauthUsers: OAuthUsersService,
+    private readonly metrics: AuthMetrics,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_RULE, [context.getHandler(), context.getClass()]) ?? 'either';
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const auth: AuthContext = { isAdmin: false, roles: [], correlationId: String(request.id) };
+    request.auth = auth;
+
+    const apiKeyHeader = request.headers['x-api-key'];
+    if (apiKeyHeader !== undefined) auth.apiKey = (await this.authenticateApiKey(request, apiKeyHeader)).identity;
+
+    const authorization = request.headers.authorization;
+    if (authorization !== undefined) {
+      const identity = await this.authenticateBearer(request, authorization);
+      auth.oauthUserId = identity.subject;
+      auth.roles = identity.roles;
+      auth.isAdmin = identity.isAdmin;
+      auth.claims = identity.claims;
+      await this.oauthUsers.ensure(identity.subject, identity.claims, auth.correlationId);
+    }
+
+    if (auth.apiKey && !SAFE_METHODS.has(request.method) && !auth.apiKey.scopes.includes('write')) {
+      this.metrics.attempt('api_key', 'forbidden');
+      throw forbidden(WRITE_SCOPE_REQUIRED);
+    }
+    if (rule === 'public') return true;
+    if (!auth.apiKey && !auth.oauthUserId) throw unauthorized(this.config.publicUrl, NO_CREDENTIALS, false);
+    if ((rule === 'oauth-only' || rule === 'admin-only') && !auth.oauthUserId) {
+      throw unauthorized(this.config.publicUrl, BEARER_REQUIRED, false);
+    }
+    if (rule === 'admin-only' && !auth.isAdmin) {
+      const detail = this.reflector.getAllAndOverride<string>(ADMIN_FORBIDDEN_DETAIL, [context.getHandler(), context.getClass()]);
+      throw forbidden(detail);
+    }
+    return true;
+  }
+
+  private async authenticateApiKey(request: FastifyRequest, header: string | string[]): Promise<ApiKeyResult> {
+    if (typeof header !== 'string' || header.length === 0) {
+      this.metrics.attempt('api_key', 'invalid');
+      throw new ApiKeyRejected('invalid');
+    }
+    const outcome = await runStrategy<ApiKeyResult>('api-key', request);
+    if (outcome.user) {
+      this.metrics.attempt('api_key', 'ok');
+      return outcome.user;
+    }
+    const error = outcome.error;
+    if (error instanceof ApiKeyRejected) {
+      this.metrics.attempt('api_key', error.reason === 'invalid' ? 'invalid' : error.reason === 'expired' ? 'expired' : 'inactive');
+      throw error;
+    }
+    if (error) throw error; // e.g. the database is down: the filter answers 503
+    this.metrics.attempt('api_key', 'invalid');
+    throw new ApiKeyRejected('invalid');
+  }
+
+  private async authenticateBearer(request: FastifyRequest, header: string): Promise<OAuthIdentity> {
+    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header.trim());
+    if (!match) throw this.tokenError(new TokenRejected('malformed'));
+    const cacheKey = VerifiedTokenCache.keyOf(match[1]);
+    const cached = this.tokens.get(cacheKey);
+    if (cached) {
+      this.metrics.tokenCache(true);
+      this.metrics.attempt('bearer', 'ok');
+      return cached;
+    }
+    this.metrics.tokenCache(false);
+    const outcome = await runStrategy<OAuthIdentity>('jwt', request);
+    if (outcome.user) {
+      this.tokens.set(cacheKey, outcome.user, outcome.user.expiresAtMs);
+      this.metrics.attempt('bearer', 'ok');
+      return outcome.user;
+    }
+    const failure = tokenFailureOf(outcome.error ?? outcome.info);
+    if (failure instanceof IdentityProviderUnavailable) {
+      this.metrics.tokenFailure('jwks_unavailable');
+      throw new DomainError('unavailable', IDP_UNAVAILABLE, { headers: { 'Retry-After': '10' } });
+    }
+    if (failure instanceof TokenRejected) throw this.tokenError(failure);
+    throw failure;
+  }
+
+  private tokenError(failure: TokenRejected): DomainError {
+    this.metrics.tokenFailure(failure.reason);
+    this.metrics.attempt('bearer', failure.reason === 'expired' ? 'expired' : failure.reason === 'audience' ? 'forbidden' : 'invalid');
+    if (failure.status === 403) return forbidden(failure.message);
+    return new DomainError('unauthorized', failure.message, {
+      headers: { 'WWW-Authenticate': wwwAuthenticate(this.config.publicUrl, failure.message) },
+    });
+  }
+}

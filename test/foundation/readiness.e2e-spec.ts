@@ -1,0 +1,42 @@
+import { rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, startTestApp, type TestApp } from '../support/app.js';
+import { startCluster, type EmbeddedCluster } from '../support/postgres.js';
+
+// This file runs on its own PostgreSQL so that stopping it disturbs no other test.
+describe('readiness follows the database', () => {
+  const dataDir = `/dev/shm/questline-ready-${randomBytes(4).toString('hex')}/pg`;
+  let cluster: EmbeddedCluster;
+  let t: TestApp;
+
+  afterAll(async () => {
+    await t?.close();
+    await cluster?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('is 503 while PostgreSQL is down and 200 again when it is back, without a restart', async () => {
+    const port = await freePort();
+    cluster = await startCluster({ dataDir, port });
+    t = await startTestApp({ DATABASE_URL: `${cluster.url}/postgres`, DATABASE_CONNECT_TIMEOUT_MS: '1000' });
+    expect((await t.request('/health/ready')).status).toBe(200);
+
+    await cluster.stop();
+    const started = Date.now();
+    const down = await t.request('/health/ready');
+    expect(down.status).toBe(503);
+    expect(down.headers.get('content-type')).toContain('application/problem+json');
+    expect((await down.json()).detail).toBe('Database is unavailable');
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect((await t.request('/health')).status).toBe(200);
+
+    cluster = await startCluster({ dataDir, port });
+    let status = 0;
+    for (let attempt = 0; attempt < 20 && status !== 200; attempt++) {
+      status = (await t.request('/health/ready')).status;
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(status).toBe(200);
+  });
+});
