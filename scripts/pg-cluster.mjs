@@ -67,7 +67,11 @@ try {
   if (!persistentDir || !existsSync(join(databaseDir, 'PG_VERSION'))) await cluster.initialise();
   await cluster.start();
 } catch (error) {
-  process.stderr.write(`embedded PostgreSQL failed to start: ${error?.message ?? error}\n${logs.join('')}\n`);
+  const hint =
+    process.getuid?.() === 0
+      ? `\nRunning as root, PostgreSQL runs as the "postgres" user, which must be able to reach ${databaseDir} (every parent directory needs o+x). Set EMBEDDED_POSTGRES_DIR to another place if it can't.`
+      : '';
+  process.stderr.write(`embedded PostgreSQL failed to start: ${error?.message ?? error}${hint}\n${logs.join('')}\n`);
   process.exit(1);
 }
 

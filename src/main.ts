@@ -75,7 +75,7 @@ async function main(): Promise<void> {
 
   const database = embedded ? `embedded PostgreSQL at ${embedded.url.replace(/:[^:@/]+@/, ':***@')} (data in ${config.embeddedPostgresDir})` : 'PostgreSQL from DATABASE_URL';
   const lines = [
-    `Questline API listening on ${config.publicUrl}/api/v1`,
+    `Questline API listening on ${config.publicUrl}/api/v1 (pid ${process.pid})`,
     `  Swagger UI:  ${config.publicUrl}/docs   (spec: ${config.publicUrl}/openapi.json)`,
     `  Database:    ${database}`,
     config.devIdentityProvider

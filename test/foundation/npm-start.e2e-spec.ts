@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/app.js';
@@ -18,6 +18,7 @@ describe('npm start with no configuration', () => {
   it('serves /health and /docs, then stops cleanly on SIGTERM', { timeout: 180_000 }, async () => {
     const port = await freePort();
     dataRoot = await mkdtemp('/tmp/questline-start-');
+    await chmod(dataRoot, 0o755); // as root, PostgreSQL runs as `postgres`, which must reach the directory
     child = spawn('npm', ['start', '--silent'], {
       cwd: join(import.meta.dirname, '../..'),
       env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), EMBEDDED_POSTGRES_DIR: join(dataRoot, 'postgres') },
@@ -45,10 +46,14 @@ describe('npm start with no configuration', () => {
     expect(discovery.status).toBe(200);
 
     const pgPort = Number(/127\.0\.0\.1:(\d+)/.exec(output.slice(output.indexOf('Database:')))![1]);
+    // SIGTERM to the API process (as an orchestrator sends it): it closes, stops its PostgreSQL and exits 0.
+    const apiPid = Number(/\(pid (\d+)\)/.exec(output)![1]);
     const exited = once(child, 'exit');
-    process.kill(-child.pid!, 'SIGTERM');
+    const stoppedAt = Date.now();
+    process.kill(apiPid, 'SIGTERM');
     const [code] = await exited;
     expect(code).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
     // The embedded PostgreSQL went down with it.
     const { Socket } = await import('node:net');
     const refused = await new Promise<boolean>((resolve) => {
