@@ -2,7 +2,9 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ConfigModule, DEV_IDENTITY_PROVIDER, type InProcessIdentityProvider } from './config/config.module.js';
 import type { AppConfig } from './config/config.schema.js';
+import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './database/data-source.js';
+import { runMigrationsLocked } from './database/migrate.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { CommonModule } from './common/common.module.js';
 import { AuditModule } from './audit/audit.module.js';
@@ -26,6 +28,11 @@ export class AppModule {
             retryAttempts: process.env.VITEST ? 0 : 5,
             retryDelay: 2000,
           }),
+          dataSourceFactory: async (options) => {
+            const dataSource = await new DataSource(options!).initialize();
+            await runMigrationsLocked(dataSource);
+            return dataSource;
+          },
         }),
         CommonModule,
         AuditModule,

@@ -19,7 +19,7 @@ export function dataSourceOptions(url = process.env.DATABASE_URL, tuning: Databa
     url,
     entities,
     migrations: [migrationsGlob],
-    migrationsRun: true,
+    migrationsRun: false, // the app runs them at boot under an advisory lock (migrate.ts); the CLI runs them on demand
     migrationsTransactionMode: 'each',
     synchronize: false,
     installExtensions: false,
