@@ -8,6 +8,7 @@ import { AppModule } from './app.module.js';
 import { loadConfig, type AppConfig } from './config/config.schema.js';
 import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import { createValidationPipe } from './common/validation.js';
+import { applyHttpHardening } from './common/http-hardening.js';
 import { SECURITY_API_KEY, SECURITY_BEARER, SECURITY_OAUTH2 } from './auth/auth.decorators.js';
 import { appLogger, createAppLogger, PinoNestLogger } from './observability/logger.js';
 import { DevIdentityProvider, registerDevIdentityProvider } from './dev-idp/dev-identity-provider.js';
@@ -59,11 +60,11 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
     logger: new PinoNestLogger(),
     abortOnError: false,
   });
-  configureApp(app, config, devIdentityProvider);
+  await configureApp(app, config, devIdentityProvider);
   return { app, config, devIdentityProvider };
 }
 
-export function configureApp(app: NestFastifyApplication, config: AppConfig, devIdentityProvider?: DevIdentityProvider): void {
+export async function configureApp(app: NestFastifyApplication, config: AppConfig, devIdentityProvider?: DevIdentityProvider): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.raw.setHeader('X-Correlation-ID', String(request.id));
@@ -83,6 +84,7 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig, dev
     done();
   });
   if (devIdentityProvider) registerDevIdentityProvider(fastify, devIdentityProvider);
+  await applyHttpHardening(app, config);
 
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
