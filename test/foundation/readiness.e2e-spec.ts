@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, startTestApp, type TestApp } from '../support/app.js';
+import { adminToken, bearer } from '../support/auth.js';
 import { startCluster, type EmbeddedCluster } from '../support/postgres.js';
 
 // This file runs on its own PostgreSQL so that stopping it disturbs no other test.
@@ -21,8 +22,25 @@ describe('readiness follows the database', () => {
     cluster = await startCluster({ dataDir, port });
     t = await startTestApp({ DATABASE_URL: `${cluster.url}/postgres`, DATABASE_CONNECT_TIMEOUT_MS: '1000' });
     expect((await t.request('/health/ready')).status).toBe(200);
+    const admin = { headers: bearer(await adminToken(t)) };
+    expect((await t.request('/api/v1/apikey', admin)).status).toBe(200);
 
     await cluster.stop();
+    // Requests that need the database fail fast with 503 problem+json — never a hang or a bare 500.
+    const requests = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const begun = Date.now();
+        const response = await t.request('/api/v1/apikey', admin);
+        return { status: response.status, type: response.headers.get('content-type'), body: await response.json(), ms: Date.now() - begun };
+      }),
+    );
+    for (const request of requests) {
+      expect(request.status).toBe(503);
+      expect(request.type).toContain('application/problem+json');
+      expect(request.body.detail).toBe('Service temporarily unavailable: the database cannot be reached.');
+      expect(JSON.stringify(request.body)).not.toMatch(/ECONNREFUSED|SELECT|at .*\.js/);
+      expect(request.ms).toBeLessThan(5000);
+    }
     const started = Date.now();
     const down = await t.request('/health/ready');
     expect(down.status).toBe(503);
@@ -38,5 +56,6 @@ describe('readiness follows the database', () => {
       if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 250));
     }
     expect(status).toBe(200);
+    expect((await t.request('/api/v1/apikey', admin)).status).toBe(200);
   });
 });
