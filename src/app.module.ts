@@ -10,6 +10,7 @@ import { CommonModule } from './common/common.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
+import { GamificationModule } from './games/gamification.module.js';
 
 @Module({})
 export class AppModule {
@@ -38,6 +39,7 @@ export class AppModule {
         AuditModule,
         AuthModule,
         ApiKeysModule,
+        GamificationModule,
         ObservabilityModule,
       ],
     };

@@ -10,17 +10,18 @@ export const SECURITY_API_KEY = 'api-key';
 export const SECURITY_OAUTH2 = 'oauth2';
 export const SECURITY_BEARER = 'bearer';
 
-const bearerSchemes = [ApiOAuth2([], SECURITY_OAUTH2), ApiBearerAuth(SECURITY_BEARER)];
+/** Fresh decorators per use: @nestjs/swagger's security decorators accumulate entries when one is reused. */
+const bearerSchemes = () => [ApiOAuth2([], SECURITY_OAUTH2), ApiBearerAuth(SECURITY_BEARER)];
 
 /** No credential needed; one that is sent is still checked. */
 export const Public = () => applyDecorators(SetMetadata(ACCESS_RULE, 'public' satisfies AccessRule), ApiSecurity({}));
 
 /** Either credential (the default of every route; use it to document the rule explicitly). */
 export const EitherCredential = () =>
-  applyDecorators(SetMetadata(ACCESS_RULE, 'either' satisfies AccessRule), ApiSecurity(SECURITY_API_KEY), ...bearerSchemes);
+  applyDecorators(SetMetadata(ACCESS_RULE, 'either' satisfies AccessRule), ApiSecurity(SECURITY_API_KEY), ...bearerSchemes());
 
 /** A bearer token is required; an API key alone is refused with 401. */
-export const OAuthOnly = () => applyDecorators(SetMetadata(ACCESS_RULE, 'oauth-only' satisfies AccessRule), ...bearerSchemes);
+export const OAuthOnly = () => applyDecorators(SetMetadata(ACCESS_RULE, 'oauth-only' satisfies AccessRule), ...bearerSchemes());
 
 /**
  * An admin bearer token is required; an API key alone is 401, a non-admin bearer is 403 with `forbiddenDetail`.
@@ -29,7 +30,7 @@ export const AdminOnly = (forbiddenDetail = 'You do not have permission to acces
   applyDecorators(
     SetMetadata(ACCESS_RULE, 'admin-only' satisfies AccessRule),
     SetMetadata(ADMIN_FORBIDDEN_DETAIL, forbiddenDetail),
-    ...bearerSchemes,
+    ...bearerSchemes(),
   );
 
 export const ADMIN_FORBIDDEN_DETAIL = 'questline:admin-forbidden-detail';

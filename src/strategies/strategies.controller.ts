@@ -1,7 +1,6 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators.js';
-import { notFound } from '../common/domain-error.js';
 import { StrategyRegistry } from './strategy-registry.js';
 import { StrategyDto, StrategySchemaDto, toStrategyDto, toStrategySchemaDto } from './strategy.dto.js';
 
@@ -23,7 +22,7 @@ export class StrategiesController {
   @ApiOkResponse({ type: StrategyDto })
   @ApiNotFoundResponse({ description: 'Strategy not found with id: {id}' })
   get(@Param('id') id: string): StrategyDto {
-    return toStrategyDto(this.find(id));
+    return toStrategyDto(this.registry.get(id));
   }
 
   @Get(':id/schema')
@@ -31,12 +30,6 @@ export class StrategiesController {
   @ApiOkResponse({ type: StrategySchemaDto })
   @ApiNotFoundResponse({ description: 'Strategy not found with id: {id}' })
   schema(@Param('id') id: string): StrategySchemaDto {
-    return toStrategySchemaDto(this.find(id));
-  }
-
-  private find(id: string) {
-    const strategy = this.registry.find(id);
-    if (!strategy) throw notFound(`Strategy not found with id: ${id}`);
-    return strategy;
+    return toStrategySchemaDto(this.registry.get(id));
   }
 }

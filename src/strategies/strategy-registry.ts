@@ -51,6 +51,13 @@ export class StrategyRegistry {
     return this.byId.get(id);
   }
 
+  /** The strategy or `404 Strategy not found with id: {id}` (the wording of the /strategies routes). */
+  get(id: string): ScoringStrategy {
+    const strategy = this.byId.get(id);
+    if (!strategy) throw notFound(`Strategy not found with id: ${id}`);
+    return strategy;
+  }
+
   /** The strategy or `404 Strategy with id: {x} not found` (the wording of game and task bodies). */
   require(id: string): ScoringStrategy {
     const strategy = this.byId.get(id);

@@ -14,7 +14,8 @@ export class StrategyVariableDto {
   defaultValue: VariableValue;
 }
 
-export class StrategyDto {
+/** What every description of a strategy carries. */
+export class StrategyInfoDto {
   @ApiProperty({ example: 'default' })
   id: string;
 
@@ -26,7 +27,9 @@ export class StrategyDto {
 
   @ApiProperty({ example: '0.0.2' })
   version: string;
+}
 
+export class StrategyDto extends StrategyInfoDto {
   @ApiProperty({ type: [StrategyVariableDto] })
   variables: StrategyVariableDto[];
 }
@@ -60,19 +63,7 @@ export function toStrategySchemaDto(strategy: ScoringStrategy): StrategySchemaDt
  * A strategy as a game or task uses it: `variables` maps each variable to its value after game params, then task
  * params (GAME's shape).
  */
-export class EffectiveStrategyDto {
-  @ApiProperty({ example: 'default' })
-  id: string;
-
-  @ApiProperty({ example: 'EnhancedGamificationStrategy' })
-  name: string;
-
-  @ApiProperty()
-  description: string;
-
-  @ApiProperty({ example: '0.0.2' })
-  version: string;
-
+export class EffectiveStrategyDto extends StrategyInfoDto {
   @ApiProperty({
     type: 'object',
     additionalProperties: VARIABLE_VALUE_SCHEMA,

@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { AuthContext } from '../auth/auth-context.js';
+import { forbidden, notFound } from '../common/domain-error.js';
+import { canAccess, isUuid } from './tenancy.js';
+
+export interface GameRow {
+  id: string;
+  externalGameId: string;
+  platform: string;
+  strategyId: string;
+  owner: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ParamRow {
+  id: string;
+  key: string;
+  value: string | number | boolean;
+}
+
+export const GAME_COLUMNS = `id, external_game_id AS "externalGameId", platform, strategy_id AS "strategyId", owner,
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+export const gameNotFound = (gameId: string) => notFound(`Game not found by gameId: ${gameId}`);
+
+/** Loads games for a caller: unknown (or malformed, or deleted) → 404, someone else's → 403 (API.md §2). */
+@Injectable()
+export class GameAccess {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async require(auth: AuthContext, gameId: string, manager: EntityManager = this.dataSource.manager): Promise<GameRow> {
+    if (!isUuid(gameId)) throw gameNotFound(gameId);
+    const [game] = (await manager.query(`SELECT ${GAME_COLUMNS} FROM games WHERE id = $1 AND deleted_at IS NULL`, [gameId])) as GameRow[];
+    if (!game) throw gameNotFound(gameId);
+    if (!canAccess(auth, game.owner)) throw forbidden('You do not have permission to access this game');
+    return game;
+  }
+
+  async params(gameId: string, manager: EntityManager = this.dataSource.manager): Promise<ParamRow[]> {
+    return (await manager.query(`SELECT id, key, value FROM game_params WHERE game_id = $1 ORDER BY created_at, key`, [gameId])) as ParamRow[];
+  }
+}

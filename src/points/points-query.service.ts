@@ -1,0 +1,185 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { AuthContext } from '../auth/auth-context.js';
+import { resolvePage, type PageQueryDto, type ResolvedPage } from '../common/pagination.js';
+import { SearchOptionsDto } from '../common/pagination.js';
+import { GameAccess, type GameRow } from '../games/game-access.service.js';
+import { TaskLookup } from '../tasks/task-lookup.service.js';
+import { UserDirectory } from '../users/user-directory.service.js';
+import type {
+  GamePointsDetailsDto,
+  GamePointsDto,
+  PointsDataDto,
+  TaskTotalDto,
+  UserPointsDto,
+  UserPointsWithDetailsDto,
+} from './dto/points.dto.js';
+
+const USER_ORDERINGS = { externalUserId: 'external_user_id' };
+const DETAILS_PER_USER = 100;
+
+interface TotalRow {
+  taskId: string;
+  externalTaskId: string;
+  userId: string | null;
+  externalUserId: string | null;
+  points: string | null;
+  timesAwarded: string | null;
+}
+
+interface DetailRow {
+  taskId: string;
+  userId: string;
+  points: number;
+  caseName: string;
+  createdAt: Date;
+}
+
+/** Reads of awarded points (API.md §6): totals come from the running aggregates, so they are exact and cheap. */
+@Injectable()
+export class PointsQueryService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly games: GameAccess,
+    private readonly tasks: TaskLookup,
+    private readonly users: UserDirectory,
+  ) {}
+
+  async gamePoints(auth: AuthContext, gameId: string): Promise<GamePointsDto> {
+    const game = await this.games.require(auth, gameId);
+    const rows = await this.totals(game);
+    return { externalGameId: game.externalGameId, task: groupByTask(rows, (row) => totalOf(row)) };
+  }
+
+  async gamePointsDetails(auth: AuthContext, gameId: string, query: PageQueryDto): Promise<GamePointsDetailsDto> {
+    const game = await this.games.require(auth, gameId);
+    const page = resolvePage(query, USER_ORDERINGS, 'externalUserId');
+    const { userIds, searchOptions } = await this.userPage(game, page);
+    const rows = await this.totals(game, userIds);
+    const details = await this.details(userIds);
+    return {
+      externalGameId: game.externalGameId,
+      task: groupByTask(rows, (row) => ({ ...totalOf(row), pointsData: details.get(`${row.taskId}:${row.userId}`) ?? [] })),
+      search_options: searchOptions,
+    };
+  }
+
+  async userGamePoints(auth: AuthContext, gameId: string, externalUserId: string): Promise<TaskTotalDto[]> {
+    const game = await this.games.require(auth, gameId);
+    const user = await this.users.require(game.owner, externalUserId);
+    const rows = (await this.dataSource.query(
+      `SELECT t.external_task_id AS "externalTaskId", s.points_total AS points, s.award_count AS "timesAwarded"
+       FROM task_user_award_stats s JOIN tasks t ON t.id = s.task_id AND t.deleted_at IS NULL
+       WHERE s.game_id = $1 AND s.user_id = $2 AND s.award_count > 0
+       ORDER BY t.created_at, t.id`,
+      [game.id, user.id],
+    )) as Array<{ externalTaskId: string; points: string; timesAwarded: string }>;
+    return rows.map((row) => ({ externalTaskId: row.externalTaskId, points: Number(row.points), timesAwarded: Number(row.timesAwarded) }));
+  }
+
+  async taskPoints(auth: AuthContext, gameId: string, externalTaskId: string): Promise<UserPointsDto[]> {
+    const game = await this.games.require(auth, gameId);
+    const task = await this.tasks.requireByExternalId(game, externalTaskId);
+    const rows = await this.totals(game, undefined, task.id);
+    return rows.filter((row) => row.userId !== null).map(totalOf);
+  }
+
+  /** One task's users, a page of them (ordered by externalUserId), each with their latest 100 awards. */
+  async taskPointsDetails(auth: AuthContext, gameId: string, externalTaskId: string, query: PageQueryDto): Promise<{ items: UserPointsWithDetailsDto[]; total: number }> {
+    const game = await this.games.require(auth, gameId);
+    const task = await this.tasks.requireByExternalId(game, externalTaskId);
+    const page = resolvePage(query, USER_ORDERINGS, 'externalUserId');
+    const { userIds, searchOptions } = await this.userPage(game, page, task.id);
+    const rows = (await this.totals(game, userIds, task.id)).filter((row) => row.userId !== null);
+    const details = await this.details(userIds, task.id);
+    return {
+      items: rows.map((row) => ({ ...totalOf(row), pointsData: details.get(`${row.taskId}:${row.userId}`) ?? [] })),
+      total: searchOptions.total_count,
+    };
+  }
+
+  async taskUserPoints(auth: AuthContext, gameId: string, externalTaskId: string, externalUserId: string): Promise<UserPointsWithDetailsDto[]> {
+    const game = await this.games.require(auth, gameId);
+    const task = await this.tasks.requireByExternalId(game, externalTaskId);
+    const user = await this.users.require(game.owner, externalUserId);
+    const [row] = (await this.totals(game, [user.id], task.id)).filter((candidate) => candidate.userId !== null);
+    const details = await this.details([user.id], task.id);
+    return [
+      {
+        externalUserId: user.externalUserId,
+        points: Number(row?.points ?? 0),
+        timesAwarded: Number(row?.timesAwarded ?? 0),
+        pointsData: details.get(`${task.id}:${user.id}`) ?? [],
+      },
+    ];
+  }
+
+  /** Per live task (or one task), its users' totals; a task without awards comes back with a null user. */
+  private async totals(game: GameRow, userIds?: string[], taskId?: string): Promise<TotalRow[]> {
+    return (await this.dataSource.query(
+      `SELECT t.id AS "taskId", t.external_task_id AS "externalTaskId", u.id AS "userId", u.external_user_id AS "externalUserId",
+              s.points_total AS points, s.award_count AS "timesAwarded"
+       FROM tasks t
+       LEFT JOIN task_user_award_stats s ON s.task_id = t.id AND s.award_count > 0 AND ($2::uuid[] IS NULL OR s.user_id = ANY($2::uuid[]))
+       LEFT JOIN users u ON u.id = s.user_id
+       WHERE t.game_id = $1 AND t.deleted_at IS NULL AND ($3::uuid IS NULL OR t.id = $3::uuid)
+       ORDER BY t.created_at, t.id, u.external_user_id`,
+      [game.id, userIds ?? null, taskId ?? null],
+    )) as TotalRow[];
+  }
+
+  /** The users with awards in the game (or one task of it), one page of them. */
+  private async userPage(game: GameRow, page: ResolvedPage, taskId?: string): Promise<{ userIds: string[]; searchOptions: SearchOptionsDto }> {
+    const from = `FROM users u WHERE EXISTS (
+        SELECT 1 FROM task_user_award_stats s JOIN tasks t ON t.id = s.task_id AND t.deleted_at IS NULL
+        WHERE s.user_id = u.id AND s.game_id = $1 AND s.award_count > 0 AND ($2::uuid IS NULL OR s.task_id = $2::uuid))`;
+    const [{ total }] = (await this.dataSource.query(`SELECT count(*)::int AS total ${from}`, [game.id, taskId ?? null])) as Array<{ total: number }>;
+    const users = (await this.dataSource.query(
+      `SELECT u.id ${from} ORDER BY u.${page.column} ${page.direction} LIMIT ${page.pageSize} OFFSET ${page.offset}`,
+      [game.id, taskId ?? null],
+    )) as Array<{ id: string }>;
+    return {
+      userIds: users.map((user) => user.id),
+      searchOptions: { ordering: page.ordering, page: page.page, page_size: page.pageSize, total_count: total },
+    };
+  }
+
+  /** The latest 100 awards of each (task, user) pair of these users, newest first, keyed `taskId:userId`. */
+  private async details(userIds: string[], taskId?: string): Promise<Map<string, PointsDataDto[]>> {
+    const byPair = new Map<string, PointsDataDto[]>();
+    if (userIds.length === 0) return byPair;
+    const rows = (await this.dataSource.query(
+      `SELECT s.task_id AS "taskId", s.user_id AS "userId", p.points, p.case_name AS "caseName", p.created_at AS "createdAt"
+       FROM task_user_award_stats s
+       CROSS JOIN LATERAL (
+         SELECT points, case_name, created_at FROM user_points
+         WHERE task_id = s.task_id AND user_id = s.user_id ORDER BY created_at DESC LIMIT ${DETAILS_PER_USER}
+       ) p
+       WHERE s.user_id = ANY($1::uuid[]) AND ($2::uuid IS NULL OR s.task_id = $2::uuid)
+       ORDER BY s.task_id, s.user_id, p.created_at DESC`,
+      [userIds, taskId ?? null],
+    )) as DetailRow[];
+    for (const row of rows) {
+      const key = `${row.taskId}:${row.userId}`;
+      const list = byPair.get(key) ?? [];
+      list.push({ points: row.points, caseName: row.caseName, created_at: row.createdAt });
+      byPair.set(key, list);
+    }
+    return byPair;
+  }
+}
+
+function totalOf(row: TotalRow): UserPointsDto {
+  return { externalUserId: row.externalUserId!, points: Number(row.points), timesAwarded: Number(row.timesAwarded) };
+}
+
+function groupByTask<T>(rows: TotalRow[], map: (row: TotalRow) => T): Array<{ externalTaskId: string; points: T[] }> {
+  const tasks = new Map<string, { externalTaskId: string; points: T[] }>();
+  for (const row of rows) {
+    let task = tasks.get(row.taskId);
+    if (!task) tasks.set(row.taskId, (task = { externalTaskId: row.externalTaskId, points: [] }));
+    if (row.userId !== null) task.points.push(map(row));
+  }
+  return [...tasks.values()];
+}

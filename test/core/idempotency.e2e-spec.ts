@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { award, call, cast, count, createGame, createTask, db, expectInvalid, expectProblem, type Cast } from './core-helpers.js';
+
+describe('idempotent awards', () => {
+  let t: TestApp;
+  let c: Cast;
+  let gameId: string;
+  let externalTaskId: string;
+  beforeAll(async () => {
+    t = await startTestApp({ RATE_LIMITS_ENABLED: 'false', DATABASE_POOL_SIZE: '20' });
+    c = await cast(t);
+    gameId = (await createGame(t, c.a)).gameId;
+    externalTaskId = (await createTask(t, c.a, gameId)).externalTaskId;
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const awardsOf = async (externalUserId: string) =>
+    (await db(t).query(`SELECT count(*)::int AS n FROM user_points p JOIN users u ON u.id = p.user_id WHERE u.external_user_id = $1`, [externalUserId]))[0].n;
+  const ledgerOf = async (externalUserId: string) =>
+    (
+      await db(t).query(
+        `SELECT count(*)::int AS n FROM wallet_transactions x JOIN wallets w ON w.id = x.wallet_id JOIN users u ON u.id = w.user_id WHERE u.external_user_id = $1`,
+        [externalUserId],
+      )
+    )[0].n;
+
+  it('replays the stored award with Idempotent-Replayed: true and writes nothing', async () => {
+    const first = await award(t, c.a, gameId, externalTaskId, { externalUserId: 'replay_user', data: { score: 1 } }, { 'Idempotency-Key': 'k-1' });
+    expect(first.status).toBe(201);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    const again = await award(t, c.a, gameId, externalTaskId, { data: { score: 1 }, externalUserId: 'replay_user' }, { 'Idempotency-Key': 'k-1' });
+    expect(again.status).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect(await awardsOf('replay_user')).toBe(1);
+    expect(await ledgerOf('replay_user')).toBe(1);
+  });
+
+  it('takes X-Idempotency-Key, else data.eventId, as the key', async () => {
+    const x = await award(t, c.a, gameId, externalTaskId, { externalUserId: 'alias_user' }, { 'X-Idempotency-Key': 'x-1' });
+    expect((await award(t, c.a, gameId, externalTaskId, { externalUserId: 'alias_user' }, { 'X-Idempotency-Key': 'x-1' })).body).toEqual(x.body);
+    const event = await award(t, c.a, gameId, externalTaskId, { externalUserId: 'alias_user', data: { eventId: 'evt-9' } });
+    const replay = await award(t, c.a, gameId, externalTaskId, { externalUserId: 'alias_user', data: { eventId: 'evt-9' } });
+    expect(replay.status).toBe(200);
+    expect(replay.body.id).toBe(event.body.id);
+    expect(await awardsOf('alias_user')).toBe(2);
+  });
+
+  it('answers 409 when the key comes back with a different body', async () => {
+    await award(t, c.a, gameId, externalTaskId, { externalUserId: 'mismatch_user', data: { score: 1 } }, { 'Idempotency-Key': 'k-2' });
+    const different = await award(t, c.a, gameId, externalTaskId, { externalUserId: 'mismatch_user', data: { score: 2 } }, { 'Idempotency-Key': 'k-2' });
+    expectProblem(different, 409, 'Idempotency-Key was already used with a different request.');
+    expect(await awardsOf('mismatch_user')).toBe(1);
+  });
+
+  it('scopes keys to (game, task, user): the same key elsewhere is a new award', async () => {
+    const otherTask = await createTask(t, c.a, gameId);
+    for (const [user, task] of [
+      ['scope_1', externalTaskId],
+      ['scope_2', externalTaskId],
+      ['scope_1', otherTask.externalTaskId],
+    ]) {
+      expect((await award(t, c.a, gameId, task, { externalUserId: user }, { 'Idempotency-Key': 'shared' })).status).toBe(201);
+    }
+  });
+
+  it('turns 50 concurrent identical requests into exactly one award and one ledger row; the rest are replays', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => award(t, c.a, gameId, externalTaskId, { externalUserId: 'burst_user', data: { n: 1 } }, { 'Idempotency-Key': 'burst' })),
+    );
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses.filter((status) => status === 201)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(49);
+    expect(new Set(answers.map((answer) => answer.body.id)).size).toBe(1);
+    expect(answers.filter((answer) => answer.status === 200).every((answer) => answer.headers.get('idempotent-replayed') === 'true')).toBe(true);
+    expect(await awardsOf('burst_user')).toBe(1);
+    expect(await ledgerOf('burst_user')).toBe(1);
+  });
+
+  it('answers isSimulated: true with 200 and writes nothing at all', async () => {
+    const tables = ['users', 'wallets', 'user_points', 'wallet_transactions', 'task_award_stats', 'task_user_award_stats', 'audit_logs'];
+    const before = await Promise.all(tables.map((table) => count(t, table)));
+    const simulated = await award(t, c.a, gameId, externalTaskId, { externalUserId: 'dry_run_user', isSimulated: true }, { 'Idempotency-Key': 'dry' });
+    expect(simulated.status).toBe(200);
+    expect(simulated.body).toMatchObject({ id: null, points: 1, isACreatedUser: true, isSimulated: true, externalUserId: 'dry_run_user' });
+    expect(await Promise.all(tables.map((table) => count(t, table)))).toEqual(before);
+    // The same key can still be used for the real award afterwards.
+    expect((await award(t, c.a, gameId, externalTaskId, { externalUserId: 'dry_run_user' }, { 'Idempotency-Key': 'dry' })).status).toBe(201);
+  });
+
+  it('answers 410 on a closed task — after replaying what was stored before it closed', async () => {
+    const task = await createTask(t, c.a, gameId);
+    const stored = await award(t, c.a, gameId, task.externalTaskId, { externalUserId: 'closing_user' }, { 'Idempotency-Key': 'before-close' });
+    expect((await call(t, c.a, 'PATCH', `/games/${gameId}/tasks/${task.taskId}`, { status: 'closed' })).status).toBe(200);
+    const replay = await award(t, c.a, gameId, task.externalTaskId, { externalUserId: 'closing_user' }, { 'Idempotency-Key': 'before-close' });
+    expect(replay.status).toBe(200);
+    expect(replay.body.id).toBe(stored.body.id);
+    expectProblem(await award(t, c.a, gameId, task.externalTaskId, { externalUserId: 'closing_user' }), 410, 'Task is not active');
+    expectProblem(await award(t, c.a, gameId, task.externalTaskId, { externalUserId: 'closing_user', isSimulated: true }), 410, 'Task is not active');
+    expectProblem(await call(t, c.a, 'POST', `/games/${gameId}/tasks/${task.externalTaskId}/action`, { typeAction: 'x', externalUserId: 'closing_user' }), 410, 'Task is not active');
+    expect(await awardsOf('closing_user')).toBe(1);
+  });
+
+  it('refuses keys over 255 characters with 422 before looking anything up', async () => {
+    expectInvalid(await award(t, c.a, '00000000-0000-0000-0000-000000000000', 'nope', { externalUserId: 'u' }, { 'Idempotency-Key': 'k'.repeat(256) }), 'Idempotency-Key');
+    expectInvalid(await award(t, c.a, gameId, externalTaskId, { externalUserId: 'u', data: { eventId: 'e'.repeat(256) } }), 'data.eventId');
+  });
+});
