@@ -10,6 +10,10 @@ import { CommonModule } from './common/common.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
+import { MetricsModule } from './observability/metrics.module.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
+import { ExportsModule } from './exports/exports.module.js';
+import { RateLimitsModule } from './rate-limits/rate-limits.module.js';
 import { GamificationModule } from './games/gamification.module.js';
 
 @Module({})
@@ -39,8 +43,12 @@ export class AppModule {
         AuditModule,
         AuthModule,
         ApiKeysModule,
+        RateLimitsModule,
         GamificationModule,
         ObservabilityModule,
+        MetricsModule.forRoot(config),
+        DashboardModule,
+        ExportsModule,
       ],
     };
   }

@@ -62,6 +62,7 @@ export class CredentialsGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_RULE, [context.getHandler(), context.getClass()]) ?? 'either';
+    if (rule === 'metrics') return true; // `/metrics` checks its own METRICS_TOKEN; no API credential is read
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const auth: AuthContext = { isAdmin: false, roles: [], correlationId: String(request.id) };
     request.auth = auth;
@@ -79,15 +80,18 @@ export class CredentialsGuard implements CanActivate {
       await this.oauthUsers.ensure(identity.subject, identity.claims, auth.correlationId);
     }
 
+    // Order of checks (API.md §2): the credentials the route accepts (401) before the key's scope (403).
+    if (rule !== 'public') {
+      if (!auth.apiKey && !auth.oauthUserId) throw unauthorized(this.config.publicUrl, NO_CREDENTIALS, false);
+      if ((rule === 'oauth-only' || rule === 'admin-only') && !auth.oauthUserId) {
+        throw unauthorized(this.config.publicUrl, BEARER_REQUIRED, false);
+      }
+    }
     if (auth.apiKey && !SAFE_METHODS.has(request.method) && !auth.apiKey.scopes.includes('write')) {
       this.metrics.attempt('api_key', 'forbidden');
       throw forbidden(WRITE_SCOPE_REQUIRED);
     }
     if (rule === 'public') return true;
-    if (!auth.apiKey && !auth.oauthUserId) throw unauthorized(this.config.publicUrl, NO_CREDENTIALS, false);
-    if ((rule === 'oauth-only' || rule === 'admin-only') && !auth.oauthUserId) {
-      throw unauthorized(this.config.publicUrl, BEARER_REQUIRED, false);
-    }
     if (rule === 'admin-only' && !auth.isAdmin) {
       const detail = this.reflector.getAllAndOverride<string>(ADMIN_FORBIDDEN_DETAIL, [context.getHandler(), context.getClass()]);
       throw forbidden(detail);

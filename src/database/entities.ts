@@ -10,6 +10,7 @@ import { UserPoints } from '../points/user-points.entity.js';
 import { TaskParam } from '../tasks/task-param.entity.js';
 import { Task } from '../tasks/task.entity.js';
 import { EndUser } from '../users/end-user.entity.js';
+import { ExportAuditLog } from '../exports/export-audit-log.entity.js';
 import { WalletTransaction } from '../wallet/wallet-transaction.entity.js';
 import { Wallet } from '../wallet/wallet.entity.js';
 
@@ -33,4 +34,6 @@ export const entities: Function[] = [
   TaskAwardStats,
   TaskUserAwardStats,
   UserAction,
+  // Operations (issue 6)
+  ExportAuditLog,
 ];

@@ -39,3 +39,13 @@ export function reachable(url: string, timeoutMs = 500): Promise<boolean> {
 export async function hasRedis(): Promise<boolean> {
   return (await reachable(REDIS_TEST_URL)) || !missing('Redis', `nothing answers at ${REDIS_TEST_URL}; start redis-server or set REDIS_TEST_URL`);
 }
+
+export const REDIS_SERVER_PATH = process.env.REDIS_SERVER_PATH ?? '/usr/bin/redis-server';
+
+/** True when a redis-server binary is installed (suites that stop and restart their own Redis need it). */
+export function hasRedisServer(): boolean {
+  return (
+    existsSync(REDIS_SERVER_PATH) ||
+    !missing('redis-server', `install redis-server (Debian: apt-get install redis-server) or set REDIS_SERVER_PATH; looked at ${REDIS_SERVER_PATH}`)
+  );
+}
