@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type QueryRunner } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context.js';
 import { Clock } from '../common/clock.js';
+import { PointsMetrics } from '../observability/points-metrics.js';
 import { conflict, DomainError } from '../common/domain-error.js';
 import { validationFailed } from '../common/validation.js';
 import { GameAccess, type GameRow, type ParamRow } from '../games/game-access.service.js';
@@ -65,6 +66,7 @@ export class AwardService {
     private readonly users: UserDirectory,
     private readonly registry: StrategyRegistry,
     private readonly clock: Clock,
+    private readonly metrics: PointsMetrics,
   ) {}
 
   async award(auth: AuthContext, gameId: string, externalTaskId: string, dto: AwardPointsDto, headerKey?: string): Promise<AwardOutcome> {
@@ -93,6 +95,7 @@ export class AwardService {
       await runner.startTransaction();
       const outcome = await this.awardInTransaction(runner, request);
       await runner.commitTransaction();
+      if (!outcome.replayed) this.metrics.awarded();
       return outcome;
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction();
