@@ -7,6 +7,7 @@ import { EndUser } from '../users/end-user.entity.js';
 /** Something an end user did, bound to a task (and its game) or standalone. */
 @Entity({ name: 'user_actions' })
 @Index('user_actions_user_id_created_at_idx', ['userId', 'createdAt'])
+@Index('user_actions_created_at_idx', ['createdAt'])
 export class UserAction {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'user_actions_pkey' })
   id: string;

@@ -11,6 +11,7 @@ import { EndUser } from '../users/end-user.entity.js';
 @Entity({ name: 'user_points' })
 @Index('user_points_idempotency_key', ['taskId', 'userId', 'idempotencyKey'], { unique: true })
 @Index('user_points_task_id_user_id_created_at_idx', ['taskId', 'userId', 'createdAt'])
+@Index('user_points_created_at_idx', ['createdAt'])
 export class UserPoints {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'user_points_pkey' })
   id: string;

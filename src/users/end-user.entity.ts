@@ -4,6 +4,7 @@ import { ApiKey } from '../api-keys/api-key.entity.js';
 /** An integrator's end user; `external_user_id` is unique per owner (`key:<apiKeyId>` or `sub:<subject>`). */
 @Entity({ name: 'users' })
 @Index('users_owner_external_user_id_key', ['owner', 'externalUserId'], { unique: true })
+@Index('users_created_at_idx', ['createdAt'])
 export class EndUser {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'users_pkey' })
   id: string;

@@ -8,6 +8,7 @@ export type WalletTransactionType = 'AssignPoints' | 'ConvertPoints';
 @Entity({ name: 'wallet_transactions' })
 // (wallet_id, created_at DESC): TypeORM cannot describe a descending index, so the migration owns it.
 @Index('wallet_transactions_wallet_id_created_at_idx', { synchronize: false })
+@Index('wallet_transactions_created_at_idx', ['createdAt'])
 @Check('wallet_transactions_transaction_type_check', `"transaction_type" IN ('AssignPoints', 'ConvertPoints')`)
 export class WalletTransaction {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'wallet_transactions_pkey' })
