@@ -37,10 +37,13 @@ export class StrategyRegistry {
   private readonly byId = new Map<string, ScoringStrategy>();
 
   constructor() {
-    for (const strategy of BUILT_IN_STRATEGIES) {
-      if (this.byId.has(strategy.id)) throw new Error(`Duplicate strategy id: ${strategy.id}`);
-      this.byId.set(strategy.id, strategy);
-    }
+    for (const strategy of BUILT_IN_STRATEGIES) this.register(strategy);
+  }
+
+  /** Adds a strategy at run time (built-ins are registered through `BUILT_IN_STRATEGIES`). */
+  register(strategy: ScoringStrategy): void {
+    if (this.byId.has(strategy.id)) throw new Error(`Duplicate strategy id: ${strategy.id}`);
+    this.byId.set(strategy.id, strategy);
   }
 
   list(): ScoringStrategy[] {
