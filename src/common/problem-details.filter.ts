@@ -80,7 +80,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       if (extraHeaders) headers = extraHeaders;
     } else if (isDatabaseUnavailable(exception)) {
       appLogger().warn({ correlationId, err: errorForLog(exception) }, 'database unavailable');
-      body = problem(503, 'Service temporarily unavailable: the database cannot be reached.', { instance });
+      body = problem(503, 'Service temporarily unavailable: the database did not answer in time.', { instance });
       headers = { 'Retry-After': '5' };
     } else {
       appLogger().error({ correlationId, err: errorForLog(exception), method: request.method, route: request.routeOptions?.url }, 'unhandled error');

@@ -37,7 +37,7 @@ describe('readiness follows the database', () => {
     for (const request of requests) {
       expect(request.status).toBe(503);
       expect(request.type).toContain('application/problem+json');
-      expect(request.body.detail).toBe('Service temporarily unavailable: the database cannot be reached.');
+      expect(request.body.detail).toBe('Service temporarily unavailable: the database did not answer in time.');
       expect(JSON.stringify(request.body)).not.toMatch(/ECONNREFUSED|SELECT|at .*\.js/);
       expect(request.ms).toBeLessThan(5000);
     }
