@@ -53,9 +53,11 @@ class EarlyAnswer {
 }
 
 /**
- * Awards points (API.md §6): one short transaction that locks the task's aggregate, then the user's, then (through
- * the write) the wallet — always in that order, so concurrent awards and conversions cannot deadlock. Its cost does
- * not depend on the history: strategies read running aggregates only.
+ * Awards points (API.md §6): one short transaction that locks the user's aggregate on the task first (so one user's
+ * awards, duplicates included, are serialised), then — only in its final statement, just before the commit — the
+ * task's aggregate and the wallet. Every award takes its locks in that order and conversions lock only the wallet, so
+ * they cannot deadlock; and the task-wide lock, which every award on the task needs, is held for one statement only.
+ * Its cost does not depend on the history: strategies read running aggregates only.
  */
 @Injectable()
 export class AwardService {
@@ -81,7 +83,7 @@ export class AwardService {
       try {
         return await this.write(request);
       } catch (error) {
-        // The unique idempotency scope is the last guard; the task lock makes this unreachable in practice.
+        // The unique idempotency scope is the last guard; the user's aggregate lock makes this unreachable in practice.
         if (attempt < 2 && idempotencyKey !== null && isUniqueViolation(error, 'user_points_idempotency_key')) continue;
         throw error;
       }
@@ -108,14 +110,7 @@ export class AwardService {
 
   private async awardInTransaction(runner: QueryRunner, request: AwardRequest): Promise<AwardOutcome> {
     const { auth, game, task, params, dto, idempotencyKey } = request;
-    // 1. The task's aggregate: every award on the task waits here, so what follows sees all earlier awards.
-    const [taskStats] = (await runner.query(
-      `INSERT INTO task_award_stats (task_id) VALUES ($1) ON CONFLICT (task_id) DO UPDATE SET award_count = task_award_stats.award_count
-       RETURNING award_count AS "awardCount", first_at AS "firstAt", last_at AS "lastAt"`,
-      [task.id],
-    )) as StatsRow[];
-
-    // 2. The user and, when a key is given, the award stored under it.
+    // 1. The user and, when a key is given, the award already stored under it (no lock yet).
     const stored = await this.findUserAndStoredAward(runner, game, task, dto.externalUserId, idempotencyKey);
     if (stored?.awardId) throw new EarlyAnswer(replayOf(stored, request));
     if (task.status === 'closed') throw new DomainError('gone', TASK_NOT_ACTIVE);
@@ -129,13 +124,27 @@ export class AwardService {
       createdUser = ensured.created;
     }
 
-    // 3. The user's aggregate on the task.
+    // 2. The user's aggregate on the task, locked: awards of one user on one task (duplicates included) queue here.
     const [userStats] = (await runner.query(
       `INSERT INTO task_user_award_stats (task_id, user_id, game_id) VALUES ($1, $2, $3)
        ON CONFLICT (task_id, user_id) DO UPDATE SET award_count = task_user_award_stats.award_count
        RETURNING award_count AS "awardCount", first_at AS "firstAt", last_at AS "lastAt", previous_at AS "previousAt"`,
       [task.id, userId, game.id],
     )) as StatsRow[];
+
+    // 3. In a fresh snapshot, taken after that lock: the task's aggregate and, again, the stored award (a duplicate
+    //    that held the lock before us has committed by now).
+    const [latest] = (await runner.query(
+      `SELECT t.award_count AS "awardCount", t.first_at AS "firstAt", t.last_at AS "lastAt",
+              p.id AS "awardId", p.points, p.case_name AS "caseName", p.request_hash AS "requestHash",
+              p.created_user AS "createdUser", p.created_at AS "createdAt"
+       FROM (SELECT 1) AS one
+       LEFT JOIN task_award_stats t ON t.task_id = $1
+       LEFT JOIN user_points p ON $3::text IS NOT NULL AND p.task_id = $1 AND p.user_id = $2 AND p.idempotency_key = $3`,
+      [task.id, userId, idempotencyKey],
+    )) as Array<StatsRow & Omit<StoredAward, 'userId'>>;
+    if (latest.awardId) throw new EarlyAnswer(replayOf({ ...latest, userId }, request));
+    const taskStats: StatsRow = { awardCount: latest.awardCount ?? 0, firstAt: latest.firstAt, lastAt: latest.lastAt };
 
     const now = this.clock.now();
     const strategy = this.registry.require(task.strategyId ?? game.strategyId);
@@ -147,7 +156,8 @@ export class AwardService {
     });
     if ('veto' in scored) throw vetoError(scored.veto);
 
-    // 4. One statement: the award, both aggregates, the wallet (its row lock comes last) and the ledger row.
+    // 4. One statement: the award, both aggregates, the wallet and the ledger row. The task's aggregate is locked
+    //    only here, until the commit right after, so awards of different users on one task barely wait on each other.
     const [award] = (await runner.query(
       `WITH award AS (
          INSERT INTO user_points (user_id, task_id, game_id, points, case_name, data, idempotency_key, request_hash, created_user,
@@ -155,8 +165,10 @@ export class AwardService {
          VALUES ($1::uuid, $2::uuid, $3::uuid, $4::int, $5, $6::jsonb, $7, $8, $9, $10::uuid, $11, $12::timestamptz)
          RETURNING id, created_at
        ), task_stats AS (
-         UPDATE task_award_stats SET award_count = award_count + 1, first_at = COALESCE(first_at, $12::timestamptz), last_at = $12::timestamptz
-         WHERE task_id = $2::uuid
+         INSERT INTO task_award_stats (task_id, award_count, first_at, last_at) VALUES ($2::uuid, 1, $12::timestamptz, $12::timestamptz)
+         ON CONFLICT (task_id) DO UPDATE SET award_count = task_award_stats.award_count + 1,
+           first_at = LEAST(COALESCE(task_award_stats.first_at, EXCLUDED.first_at), EXCLUDED.first_at),
+           last_at = GREATEST(COALESCE(task_award_stats.last_at, EXCLUDED.last_at), EXCLUDED.last_at)
        ), user_stats AS (
          UPDATE task_user_award_stats
          SET award_count = award_count + 1, points_total = points_total + $4::int, first_at = COALESCE(first_at, $12::timestamptz),

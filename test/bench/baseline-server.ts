@@ -48,8 +48,11 @@ const TASK_SQL = `SELECT id, game_id AS "gameId", external_task_id AS "externalT
   created_at AS "createdAt", updated_at AS "updatedAt" FROM tasks WHERE game_id = $1 AND external_task_id = $2 AND deleted_at IS NULL`;
 const PARAMS_SQL = `SELECT 'game' AS scope, id, key, value, created_at FROM game_params WHERE game_id = $1
   UNION ALL SELECT 'task' AS scope, id, key, value, created_at FROM task_params WHERE task_id = $2 ORDER BY created_at, key`;
-const TASK_STATS_SQL = `INSERT INTO task_award_stats (task_id) VALUES ($1) ON CONFLICT (task_id) DO UPDATE SET award_count = task_award_stats.award_count
-  RETURNING award_count AS "awardCount", first_at AS "firstAt", last_at AS "lastAt"`;
+const LATEST_SQL = `SELECT t.award_count AS "awardCount", t.first_at AS "firstAt", t.last_at AS "lastAt",
+  p.id AS "awardId", p.points, p.case_name AS "caseName", p.created_user AS "createdUser"
+  FROM (SELECT 1) AS one
+  LEFT JOIN task_award_stats t ON t.task_id = $1
+  LEFT JOIN user_points p ON $3::text IS NOT NULL AND p.task_id = $1 AND p.user_id = $2 AND p.idempotency_key = $3`;
 const STORED_SQL = `SELECT u.id AS "userId", p.id AS "awardId", p.points, p.case_name AS "caseName", p.request_hash AS "requestHash",
   p.created_user AS "createdUser", p.created_at AS "createdAt"
   FROM users u LEFT JOIN user_points p ON p.task_id = $3 AND p.user_id = u.id AND p.idempotency_key = $4
@@ -70,8 +73,10 @@ const WRITE_SQL = `WITH award AS (
     VALUES ($1::uuid, $2::uuid, $3::uuid, $4::int, $5, $6::jsonb, $7, $8, $9, $10::uuid, $11, $12::timestamptz)
     RETURNING id, created_at
   ), task_stats AS (
-    UPDATE task_award_stats SET award_count = award_count + 1, first_at = COALESCE(first_at, $12::timestamptz), last_at = $12::timestamptz
-    WHERE task_id = $2::uuid
+    INSERT INTO task_award_stats (task_id, award_count, first_at, last_at) VALUES ($2::uuid, 1, $12::timestamptz, $12::timestamptz)
+    ON CONFLICT (task_id) DO UPDATE SET award_count = task_award_stats.award_count + 1,
+      first_at = LEAST(COALESCE(task_award_stats.first_at, EXCLUDED.first_at), EXCLUDED.first_at),
+      last_at = GREATEST(COALESCE(task_award_stats.last_at, EXCLUDED.last_at), EXCLUDED.last_at)
   ), user_stats AS (
     UPDATE task_user_award_stats
     SET award_count = award_count + 1, points_total = points_total + $4::int, first_at = COALESCE(first_at, $12::timestamptz),
@@ -117,13 +122,13 @@ async function award(body: AwardBody, idempotencyKey: string | undefined, reply:
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const [taskStats] = (await client.query(TASK_STATS_SQL, [task.id])).rows as Stats[];
     const [stored] = (await client.query(STORED_SQL, [game.owner, body.externalUserId, task.id, key])).rows;
-    if (stored?.awardId) {
+    const replay = async (found: { awardId: string; points: unknown; caseName: string; createdUser: boolean }) => {
       await client.query('ROLLBACK');
       reply.status(200).header('Idempotent-Replayed', 'true');
-      return { id: stored.awardId, points: Number(stored.points), caseName: stored.caseName, isACreatedUser: stored.createdUser };
-    }
+      return { id: found.awardId, points: Number(found.points), caseName: found.caseName, isACreatedUser: found.createdUser };
+    };
+    if (stored?.awardId) return await replay(stored);
     let userId: string | undefined = stored?.userId;
     let createdUser = false;
     if (!userId) {
@@ -132,6 +137,9 @@ async function award(body: AwardBody, idempotencyKey: string | undefined, reply:
       createdUser = ensured.created as boolean;
     }
     const [userStats] = (await client.query(USER_STATS_SQL, [task.id, userId, game.id])).rows as Stats[];
+    const [latest] = (await client.query(LATEST_SQL, [task.id, userId, key])).rows;
+    if (latest.awardId) return await replay(latest);
+    const taskStats: Stats = { awardCount: latest.awardCount ?? 0, firstAt: latest.firstAt, lastAt: latest.lastAt };
     const now = new Date();
     const scored = defaultStrategy(taskStats, userStats, now);
     const [row] = (
