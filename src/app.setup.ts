@@ -3,10 +3,11 @@ import type { IncomingMessage } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
 import { loadConfig, type AppConfig } from './config/config.schema.js';
-import { ProblemDetailsFilter } from './common/problem-details.filter.js';
+import { problem, PROBLEM_CONTENT_TYPE, ProblemDetailsFilter } from './common/problem-details.filter.js';
 import { createValidationPipe } from './common/validation.js';
 import { applyHttpHardening } from './common/http-hardening.js';
 import { SECURITY_API_KEY, SECURITY_BEARER, SECURITY_OAUTH2 } from './auth/auth.decorators.js';
@@ -14,6 +15,7 @@ import { appLogger, createAppLogger, PinoNestLogger } from './observability/logg
 import { DevIdentityProvider, registerDevIdentityProvider } from './dev-idp/dev-identity-provider.js';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const MAX_PARAM_LENGTH = 500;
 
 export interface CreateAppOptions {
   /** Defaults to `loadConfig(process.env)`. */
@@ -49,8 +51,15 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs,
-    routerOptions: { maxParamLength: 500 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     return503OnClosing: true,
+    // The router answers a malformed URL (400) or an over-long path parameter (414) before any hook or Nest filter
+    // runs: these answers are problem+json with a correlation id too, and never echo the URL.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      const detail = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `A path parameter is longer than ${MAX_PARAM_LENGTH} characters.` : 'The request URL is malformed.';
+      void reply.code(status).header('X-Correlation-ID', String(request.id)).header('content-type', PROBLEM_CONTENT_TYPE).send(problem(status, detail));
+    },
     genReqId: (request: IncomingMessage) => {
       const sent = request.headers['x-correlation-id'];
       return typeof sent === 'string' && CORRELATION_ID.test(sent) ? sent : randomUUID();

@@ -61,6 +61,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     if (typeof payload.exp !== 'number') throw new TokenRejected('invalid');
     const subject = subjectOf(payload);
     if (!subject) throw new TokenRejected('no_subject');
+    // The subject is stored with everything its caller writes, and PostgreSQL text cannot hold U+0000.
+    if (subject.includes('\u0000')) throw new TokenRejected('invalid');
     const roles = rolesOf(payload, this.clientId);
     return { kind: 'oauth', subject, roles, isAdmin: roles.includes(this.adminRole), claims: payload, expiresAtMs: payload.exp * 1000 };
   }

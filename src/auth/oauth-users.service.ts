@@ -22,7 +22,7 @@ export class OAuthUsersService {
 
   async ensure(subject: string, claims: Record<string, unknown>, correlationId?: string): Promise<void> {
     if (this.known.has(subject)) return;
-    const text = (value: unknown) => (typeof value === 'string' && value.length <= 320 ? value : null);
+    const text = (value: unknown) => (typeof value === 'string' && value.length <= 320 && !value.includes('\u0000') ? value : null);
     await this.dataSource.query(
       `WITH created AS (
          INSERT INTO oauth_users (subject, preferred_username, email, issuer)

@@ -56,7 +56,8 @@ export interface ResolvedPage {
 export function resolvePage(query: PageQueryDto, allowed: Record<string, string>, fallback: string): ResolvedPage {
   const ordering = query.ordering ?? fallback;
   const name = ordering.startsWith('-') ? ordering.slice(1) : ordering;
-  const column = allowed[name];
+  // Own keys only: `constructor`, `toString` or `__proto__` must not resolve to Object.prototype and land in the SQL.
+  const column = Object.hasOwn(allowed, name) ? allowed[name] : undefined;
   if (!column) {
     throw validationFailed([{ field: 'ordering', message: `ordering must be one of ${Object.keys(allowed).map((key) => `${key}, -${key}`).join(', ')}` }]);
   }

@@ -1,4 +1,4 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 import { DomainError, type FieldError } from './domain-error.js';
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
@@ -16,9 +16,74 @@ export function validationFailed(errors: FieldError[]): DomainError {
   return new DomainError('unprocessable', `Validation failed for: ${fields.join(', ')}`, { errors });
 }
 
+/** Deeper bodies are refused before class-transformer, whose recursion overflows the stack a few thousand levels down. */
+export const MAX_JSON_DEPTH = 100;
+
+/** class-transformer drops these keys silently, so they would slip past `forbidNonWhitelisted`. */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The first structural problem of a parsed body or query (too deep, a reserved key), found without recursion. */
+export function structuralError(value: unknown, root: string): FieldError | undefined {
+  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: '', depth: 0 }];
+  while (stack.length > 0) {
+    const { value: current, path, depth } = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= MAX_JSON_DEPTH) return { field: path || root, message: `${root} must not be nested more than ${MAX_JSON_DEPTH} levels deep` };
+    for (const key of Object.keys(current)) {
+      const field = path ? `${path}.${key}` : key;
+      if (!Array.isArray(current) && RESERVED_KEYS.has(key)) return { field, message: `property ${field} should not exist` };
+      stack.push({ value: (current as Record<string, unknown>)[key], path: field, depth: depth + 1 });
+    }
+  }
+  return undefined;
+}
+
+const NUL_OR_LONE_SURROGATE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const MAX_UNSTORABLE_ERRORS = 20;
+
+/**
+ * Every string (or object key) PostgreSQL cannot store: U+0000 (text and jsonb refuse it) and unpaired UTF-16
+ * surrogates (jsonb refuses the `\ud800` escape; text would silently hold U+FFFD instead).
+ */
+export function unstorableStrings(value: unknown, root: string): FieldError[] {
+  const errors: FieldError[] = [];
+  const stack: Array<{ value: unknown; path: string }> = [{ value, path: '' }];
+  while (stack.length > 0 && errors.length < MAX_UNSTORABLE_ERRORS) {
+    const { value: current, path } = stack.pop()!;
+    if (typeof current === 'string') {
+      if (NUL_OR_LONE_SURROGATE.test(current)) errors.push({ field: path || root, message: `${path || root} must not contain NUL characters or unpaired surrogates` });
+      continue;
+    }
+    if (current === null || typeof current !== 'object') continue;
+    for (const key of Object.keys(current)) {
+      const field = path ? `${path}.${key}` : key;
+      if (NUL_OR_LONE_SURROGATE.test(key)) errors.push({ field, message: `property names must not contain NUL characters or unpaired surrogates` });
+      else stack.push({ value: (current as Record<string, unknown>)[key], path: field });
+    }
+  }
+  return errors;
+}
+
+class ApiValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const checked = metadata.type === 'body' || metadata.type === 'query';
+    if (checked) {
+      const error = structuralError(value, metadata.type);
+      if (error) throw validationFailed([error]);
+    }
+    const transformed: unknown = await super.transform(value, metadata);
+    // After the DTO's own rules (their field names and messages come first): a safety net for fields without @NoNul.
+    if (checked) {
+      const unstorable = unstorableStrings(value, metadata.type);
+      if (unstorable.length > 0) throw validationFailed(unstorable);
+    }
+    return transformed;
+  }
+}
+
 /** The global pipe: unknown fields and bad values are 422 with one entry per bad field. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new ApiValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,

@@ -30,12 +30,16 @@ export interface ScoringParams {
 
 export type Scored = { points: number; caseName: string } | { veto: string };
 
-/** Runs a strategy with defaults ← game params ← task params; a result that is not a points count is a bug. */
+/**
+ * Runs a strategy with defaults ← game params ← task params. A result that is not a points count comes from the
+ * params the client set (e.g. `variable_basic_points: -5`, or two huge values that add up past the limit): a 422
+ * that names them, with nothing written, not a 500.
+ */
 export async function runStrategy(registry: StrategyRegistry, strategy: ScoringStrategy, params: ScoringParams, input: StrategyInput): Promise<Scored> {
   const result = await strategy.compute(input, registry.resolveVariables(strategy, params.game, params.task));
   if (isVeto(result)) return result;
   if (!Number.isSafeInteger(result.points) || result.points < 0 || result.points > 2_147_483_647) {
-    throw new Error(`Strategy ${strategy.id} returned an invalid points value`);
+    throw unprocessable(`Strategy ${strategy.id} computed ${String(result.points)} points (${result.caseName}), outside 0 to 2147483647: check the game and task params.`);
   }
   return result;
 }

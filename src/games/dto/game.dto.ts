@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsObject, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import { PageQueryDto, SearchOptionsDto } from '../../common/pagination.js';
 import { IsOptionalNotNull, NoNul, SLUG_3_60 } from '../validators.js';
 import { GameParamPatchDto, ParamDto, ParamInputDto } from './param.dto.js';
@@ -29,6 +29,7 @@ export class CreateGameDto {
   @IsOptionalNotNull()
   @IsArray()
   @ArrayMaxSize(100)
+  @IsObject({ each: true }) // ValidateNested alone lets an array element that is itself an array through
   @ValidateNested({ each: true })
   @Type(() => ParamInputDto)
   params?: ParamInputDto[];
@@ -62,6 +63,7 @@ export class UpdateGameDto {
   @IsOptionalNotNull()
   @IsArray()
   @ArrayMaxSize(100)
+  @IsObject({ each: true }) // ValidateNested alone lets an array element that is itself an array through
   @ValidateNested({ each: true })
   @Type(() => GameParamPatchDto)
   params?: GameParamPatchDto[];

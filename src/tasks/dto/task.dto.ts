@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsString, Length, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsObject, IsString, Length, ValidateNested } from 'class-validator';
 import { PageQueryDto, SearchOptionsDto } from '../../common/pagination.js';
 import { ParamDto, ParamInputDto } from '../../games/dto/param.dto.js';
 import { EffectiveStrategyDto } from '../../strategies/strategy.dto.js';
@@ -25,6 +25,7 @@ class TaskFieldsDto {
   @IsOptionalNotNull()
   @IsArray()
   @ArrayMaxSize(100)
+  @IsObject({ each: true }) // ValidateNested alone lets an array element that is itself an array through
   @ValidateNested({ each: true })
   @Type(() => ParamInputDto)
   params?: ParamInputDto[];
@@ -45,6 +46,7 @@ export class BulkCreateTasksDto {
   @ApiProperty({ type: [CreateTaskDto], maxItems: 500 })
   @IsArray()
   @ArrayMaxSize(500)
+  @IsObject({ each: true }) // ValidateNested alone lets an array element that is itself an array through
   @ValidateNested({ each: true })
   @Type(() => CreateTaskDto)
   tasks: CreateTaskDto[];
