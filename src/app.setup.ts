@@ -111,7 +111,10 @@ function setupSwagger(app: NestFastifyApplication, config: AppConfig): void {
           'Gamification REST API compatible with GAME: games, tasks, scoring strategies, idempotent points, wallets and simulation.',
           '',
           'Authenticate with an `X-API-Key` (integrators) or an OIDC bearer token (admins and end users). A request may send both;',
-          'every credential sent must be valid. Errors are `application/problem+json`.',
+          'every credential sent must be valid. Errors are `application/problem+json`: validation errors are 422 with one',
+          '`{field, message}` per bad field (unknown fields, JSON nested deeper than 100 levels and strings holding NUL or',
+          'unpaired surrogates included), malformed JSON is 400, bodies over the size limit 413, an unavailable database 503.',
+          'Award and action routes are rate-limited (429 with `Retry-After`; `X-RateLimit-*` headers on every answer).',
         ].join('\n'),
       )
       .setVersion('1.0.0')
