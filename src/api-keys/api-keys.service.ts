@@ -4,7 +4,7 @@ import { DataSource, type FindOptionsSelect } from 'typeorm';
 import type { ApiKeyIdentity, AuthContext } from '../auth/auth-context.js';
 import { AuditLogger } from '../audit/audit-logger.service.js';
 import { conflict, DomainError, forbidden, notFound } from '../common/domain-error.js';
-import { resolvePage, toPage, type Page } from '../common/pagination.js';
+import { fetchPage, resolvePage, type Page } from '../common/pagination.js';
 import { validationFailed } from '../common/validation.js';
 import { appLogger } from '../observability/logger.js';
 import { ApiKeyCache } from './api-key-cache.js';
@@ -157,28 +157,18 @@ export class ApiKeysService {
     );
     const builder = this.dataSource.getRepository(ApiKey).createQueryBuilder('key');
     if (query.active !== undefined) builder.where('key.active = :active', { active: query.active });
-    const [rows, total] = await builder
-      .orderBy(page.column, page.direction, 'NULLS LAST')
-      .addOrderBy('key.id', 'ASC')
-      .offset(page.offset)
-      .limit(page.pageSize)
-      .getManyAndCount();
-    return toPage(
-      rows.map((row) => ({
-        id: row.id,
-        apiKey: row.prefix,
-        client: row.client,
-        description: row.description,
-        scopes: row.scopes,
-        active: row.active,
-        expiresAt: iso(row.expiresAt),
-        createdBy: row.createdBy,
-        created_at: row.createdAt.toISOString(),
-        lastUsedAt: iso(row.lastUsedAt),
-      })),
-      total,
-      page,
-    );
+    return fetchPage(builder, page, (row) => ({
+      id: row.id,
+      apiKey: row.prefix,
+      client: row.client,
+      description: row.description,
+      scopes: row.scopes,
+      active: row.active,
+      expiresAt: iso(row.expiresAt),
+      createdBy: row.createdBy,
+      created_at: row.createdAt.toISOString(),
+      lastUsedAt: iso(row.lastUsedAt),
+    }));
   }
 
   private async lockByPrefix(manager: DataSource['manager'], prefix: string): Promise<ApiKey> {

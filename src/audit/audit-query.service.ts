@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context.js';
 import { forbidden } from '../common/domain-error.js';
-import { resolvePage, toPage, type Page } from '../common/pagination.js';
+import { fetchPage, resolvePage, type Page } from '../common/pagination.js';
 import { AuditLog } from './audit-log.entity.js';
 import type { AuditEntryDto, AuditQueryDto } from './audit.dto.js';
 
@@ -24,26 +24,16 @@ export class AuditQueryService {
     if (query.level) builder.andWhere('log.level = :level', { level: query.level });
     if (query.dateFrom) builder.andWhere('log.created_at >= :from', { from: new Date(query.dateFrom) });
     if (query.dateTo) builder.andWhere('log.created_at <= :to', { to: rangeEnd(query.dateTo) });
-    const [rows, total] = await builder
-      .orderBy(page.column, page.direction)
-      .addOrderBy('log.id', 'ASC')
-      .offset(page.offset)
-      .limit(page.pageSize)
-      .getManyAndCount();
-    return toPage(
-      rows.map((row) => ({
-        id: row.id,
-        level: row.level,
-        module: row.module,
-        message: row.message,
-        details: row.details,
-        apiKeyUsed: row.apiKeyUsed,
-        oauthUserId: row.oauthUserId,
-        correlationId: row.correlationId,
-        created_at: row.createdAt.toISOString(),
-      })),
-      total,
-      page,
-    );
+    return fetchPage(builder, page, (row) => ({
+      id: row.id,
+      level: row.level,
+      module: row.module,
+      message: row.message,
+      details: row.details,
+      apiKeyUsed: row.apiKeyUsed,
+      oauthUserId: row.oauthUserId,
+      correlationId: row.correlationId,
+      created_at: row.createdAt.toISOString(),
+    }));
   }
 }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { validationFailed } from './validation.js';
 
 /** `page`, `page_size` and `ordering` of every list (API.md §0). */
@@ -71,4 +72,22 @@ export function toPage<T>(items: T[], total: number, resolved: ResolvedPage): Pa
     items,
     search_options: { ordering: resolved.ordering, page: resolved.page, page_size: resolved.pageSize, total_count: total },
   };
+}
+
+/**
+ * Runs a list query one page at a time: the resolved ordering, then the id as a tie-breaker (so pages never overlap),
+ * and the total count, mapped to the list envelope.
+ */
+export async function fetchPage<Row extends ObjectLiteral, Item>(
+  builder: SelectQueryBuilder<Row>,
+  resolved: ResolvedPage,
+  toItem: (row: Row) => Item,
+): Promise<Page<Item>> {
+  const [rows, total] = await builder
+    .orderBy(resolved.column, resolved.direction, 'NULLS LAST')
+    .addOrderBy(`${builder.alias}.id`, 'ASC')
+    .offset(resolved.offset)
+    .limit(resolved.pageSize)
+    .getManyAndCount();
+  return toPage(rows.map(toItem), total, resolved);
 }

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context.js';
 import { forbidden, notFound } from '../common/domain-error.js';
-import { resolvePage, toPage, type Page } from '../common/pagination.js';
+import { fetchPage, resolvePage, type Page } from '../common/pagination.js';
 import { validationFailed } from '../common/validation.js';
 import { rangeEnd } from '../audit/audit-query.service.js';
 import { appLogger, errorForLog } from '../observability/logger.js';
@@ -151,27 +151,17 @@ export class ExportsService {
     const builder = this.dataSource.getRepository(ExportAuditLog).createQueryBuilder('log');
     if (query.dataset) builder.andWhere('log.dataset = :dataset', { dataset: query.dataset });
     if (query.status) builder.andWhere('log.status = :status', { status: query.status });
-    const [rows, total] = await builder
-      .orderBy(page.column, page.direction)
-      .addOrderBy('log.id', 'ASC')
-      .offset(page.offset)
-      .limit(page.pageSize)
-      .getManyAndCount();
-    return toPage(
-      rows.map((row) => ({
-        id: row.id,
-        dataset: row.dataset,
-        format: row.format,
-        filters: row.filters,
-        rowCount: row.rowCount,
-        status: row.status,
-        error: row.error,
-        requestedBy: row.requestedBy,
-        created_at: row.createdAt.toISOString(),
-        completed_at: row.completedAt ? row.completedAt.toISOString() : null,
-      })),
-      total,
-      page,
-    );
+    return fetchPage(builder, page, (row) => ({
+      id: row.id,
+      dataset: row.dataset,
+      format: row.format,
+      filters: row.filters,
+      rowCount: row.rowCount,
+      status: row.status,
+      error: row.error,
+      requestedBy: row.requestedBy,
+      created_at: row.createdAt.toISOString(),
+      completed_at: row.completedAt ? row.completedAt.toISOString() : null,
+    }));
   }
 }
