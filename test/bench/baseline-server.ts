@@ -22,6 +22,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
 import pg from 'pg';
+import { AWARD_LATEST_SQL, AWARD_USER_STATS_SQL, AWARD_WRITE_SQL } from '../../src/points/award.sql.js';
 
 const pool = new pg.Pool({
   connectionString: process.env.DATABASE_URL,
@@ -48,11 +49,6 @@ const TASK_SQL = `SELECT id, game_id AS "gameId", external_task_id AS "externalT
   created_at AS "createdAt", updated_at AS "updatedAt" FROM tasks WHERE game_id = $1 AND external_task_id = $2 AND deleted_at IS NULL`;
 const PARAMS_SQL = `SELECT 'game' AS scope, id, key, value, created_at FROM game_params WHERE game_id = $1
   UNION ALL SELECT 'task' AS scope, id, key, value, created_at FROM task_params WHERE task_id = $2 ORDER BY created_at, key`;
-const LATEST_SQL = `SELECT t.award_count AS "awardCount", t.first_at AS "firstAt", t.last_at AS "lastAt",
-  p.id AS "awardId", p.points, p.case_name AS "caseName", p.created_user AS "createdUser"
-  FROM (SELECT 1) AS one
-  LEFT JOIN task_award_stats t ON t.task_id = $1
-  LEFT JOIN user_points p ON $3::text IS NOT NULL AND p.task_id = $1 AND p.user_id = $2 AND p.idempotency_key = $3`;
 const STORED_SQL = `SELECT u.id AS "userId", p.id AS "awardId", p.points, p.case_name AS "caseName", p.request_hash AS "requestHash",
   p.created_user AS "createdUser", p.created_at AS "createdAt"
   FROM users u LEFT JOIN user_points p ON p.task_id = $3 AND p.user_id = u.id AND p.idempotency_key = $4
@@ -64,31 +60,6 @@ const ENSURE_USER_SQL = `WITH created AS (
     INSERT INTO wallets (user_id, conversion_rate, api_key_used, oauth_user_id) SELECT id, $5, $3, $4 FROM created
   )
   SELECT id, true AS created FROM created UNION ALL SELECT id, false AS created FROM users WHERE owner = $1 AND external_user_id = $2`;
-const USER_STATS_SQL = `INSERT INTO task_user_award_stats (task_id, user_id, game_id) VALUES ($1, $2, $3)
-  ON CONFLICT (task_id, user_id) DO UPDATE SET award_count = task_user_award_stats.award_count
-  RETURNING award_count AS "awardCount", first_at AS "firstAt", last_at AS "lastAt", previous_at AS "previousAt"`;
-const WRITE_SQL = `WITH award AS (
-    INSERT INTO user_points (user_id, task_id, game_id, points, case_name, data, idempotency_key, request_hash, created_user,
-                             api_key_used, oauth_user_id, created_at)
-    VALUES ($1::uuid, $2::uuid, $3::uuid, $4::int, $5, $6::jsonb, $7, $8, $9, $10::uuid, $11, $12::timestamptz)
-    RETURNING id, created_at
-  ), task_stats AS (
-    INSERT INTO task_award_stats (task_id, award_count, first_at, last_at) VALUES ($2::uuid, 1, $12::timestamptz, $12::timestamptz)
-    ON CONFLICT (task_id) DO UPDATE SET award_count = task_award_stats.award_count + 1,
-      first_at = LEAST(COALESCE(task_award_stats.first_at, EXCLUDED.first_at), EXCLUDED.first_at),
-      last_at = GREATEST(COALESCE(task_award_stats.last_at, EXCLUDED.last_at), EXCLUDED.last_at)
-  ), user_stats AS (
-    UPDATE task_user_award_stats
-    SET award_count = award_count + 1, points_total = points_total + $4::int, first_at = COALESCE(first_at, $12::timestamptz),
-        previous_at = last_at, last_at = $12::timestamptz
-    WHERE task_id = $2::uuid AND user_id = $1::uuid
-  ), wallet AS (
-    UPDATE wallets SET points_balance = points_balance + $4::int, updated_at = now() WHERE user_id = $1::uuid RETURNING id
-  ), ledger AS (
-    INSERT INTO wallet_transactions (wallet_id, transaction_type, points, coins, applied_conversion_rate, api_key_used, oauth_user_id, created_at)
-    SELECT id, 'AssignPoints', $4::int, 0, NULL, $10::uuid, $11, $12::timestamptz FROM wallet
-  )
-  SELECT id, created_at AS "createdAt" FROM award`;
 
 /** API.md §8 `default` strategy with its default variables, from the two running aggregates (no history scan). */
 function defaultStrategy(task: Stats | undefined, user: Stats | undefined, now: Date): { points: number; caseName: string } {
@@ -136,14 +107,14 @@ async function award(body: AwardBody, idempotencyKey: string | undefined, reply:
       userId = ensured.id as string;
       createdUser = ensured.created as boolean;
     }
-    const [userStats] = (await client.query(USER_STATS_SQL, [task.id, userId, game.id])).rows as Stats[];
-    const [latest] = (await client.query(LATEST_SQL, [task.id, userId, key])).rows;
+    const [userStats] = (await client.query(AWARD_USER_STATS_SQL, [task.id, userId, game.id])).rows as Stats[];
+    const [latest] = (await client.query(AWARD_LATEST_SQL, [task.id, userId, key])).rows;
     if (latest.awardId) return await replay(latest);
     const taskStats: Stats = { awardCount: latest.awardCount ?? 0, firstAt: latest.firstAt, lastAt: latest.lastAt };
     const now = new Date();
     const scored = defaultStrategy(taskStats, userStats, now);
     const [row] = (
-      await client.query(WRITE_SQL, [
+      await client.query(AWARD_WRITE_SQL, [
         userId,
         task.id,
         game.id,
