@@ -115,7 +115,13 @@ export class DevIdentityProvider {
       throw new Error('The embedded dev identity provider must not run with NODE_ENV=production; configure an issuer.');
     }
     const mod = await import('oidc-provider');
-    return new DevIdentityProvider(options, mod.default, mod.errors);
+    const idp = new DevIdentityProvider(options, mod.default, mod.errors);
+    // oidc-provider keeps each request's context in an AsyncLocalStorage; once one is running, Node tracks every
+    // promise of the whole process, which makes every API request dearer. It is switched off whenever no provider
+    // request is in flight (a later request switches it on again).
+    const alsPath = 'oidc-provider/lib/helpers/als.js';
+    idp.requestContext = ((await import(alsPath)) as { default: { disable(): void } }).default;
+    return idp;
   }
 
   /** The public signing keys (what `/protocol/openid-connect/certs` serves), for in-process verification. */
@@ -124,8 +130,15 @@ export class DevIdentityProvider {
     return { keys: [{ kid: DEV_SIGNING_KEY_ID, kty: jwk.kty, n: jwk.n, e: jwk.e, alg: 'RS256', use: 'sig' }] };
   }
 
+  private requestContext?: { disable(): void };
+  private inFlight = 0;
+
   /** Node handler; req.url is the full path (it starts with basePath). */
   handle(req: IncomingMessage, res: ServerResponse): void {
+    this.inFlight++;
+    res.once('close', () => {
+      if (--this.inFlight === 0) this.requestContext?.disable();
+    });
     const raw = req as RawRequest;
     const fullUrl = raw.url ?? '/';
     const relative = fullUrl.startsWith(this.basePath) ? fullUrl.slice(this.basePath.length) || '/' : fullUrl;
