@@ -166,6 +166,15 @@ async function freshKey(): Promise<IssuedKey> {
 let tables: string[] = [];
 
 /** One hash per table over every row (`api_keys.last_used_at` aside: a key's use may refresh it once a minute). */
+async function exportsSettled(): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const [{ open }] = (await db().query(`SELECT count(*)::int AS open FROM export_audit_logs WHERE status = 'started'`)) as Array<{ open: number }>;
+    if (open === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('an export never recorded its outcome');
+}
+
 async function databasePrint(): Promise<Map<string, string>> {
   const sql = tables
     .map(
@@ -254,6 +263,9 @@ async function runCell(cell: Cell): Promise<string[]> {
   const tenantBefore = stranger ? await tenantPrint(targetOwner) : undefined;
   const answer = await send(op.method, url, headersOf(credential), body);
   const excerpt = answer.text.slice(0, 300);
+  // An export records its outcome when its stream closes, just after the client has read the last byte: let that
+  // write land before the next cell fingerprints the database.
+  if (answer.status < 400 && op.path.startsWith('/api/v1/exports/{')) await exportsSettled();
 
   if (answer.status !== expected.status) failures.push(`status ${answer.status}, expected ${expected.status}: ${excerpt}`);
   if (answer.status >= 400) {
