@@ -84,11 +84,11 @@ describe('API keys', () => {
     expect((await json(await me(apiKey(rotated.plaintext)))).apiKey.prefix).toBe(issued.prefix);
     expect((await me(apiKey(issued.key))).status).toBe(403);
 
-    const graced = await json(await t.request(`/api/v1/apikey/${issued.prefix}/rotate`, jsonBody({ gracePeriodSeconds: 1 }, bearer(admin))));
+    const graced = await json(await t.request(`/api/v1/apikey/${issued.prefix}/rotate`, jsonBody({ gracePeriodSeconds: 3 }, bearer(admin))));
     expect(new Date(graced.previousKeyValidUntil).getTime()).toBeGreaterThan(Date.now());
     expect((await me(apiKey(rotated.plaintext))).status).toBe(200); // old secret, inside the grace period
     expect((await me(apiKey(graced.plaintext))).status).toBe(200);
-    await sleep(1100);
+    await sleep(Math.max(0, new Date(graced.previousKeyValidUntil).getTime() - Date.now()) + 100);
     const expired = await me(apiKey(rotated.plaintext));
     expect(expired.status).toBe(403);
     expect((await json(expired)).detail).toBe('API key is invalid or does not exist.');
@@ -97,9 +97,10 @@ describe('API keys', () => {
   });
 
   it('refuses an expired key and a past expiry at creation', async () => {
-    const issued = await createApiKey(t, { expiresAt: new Date(Date.now() + 1000).toISOString() });
+    const expiresAt = Date.now() + 2000;
+    const issued = await createApiKey(t, { expiresAt: new Date(expiresAt).toISOString() });
     expect((await me(apiKey(issued.key))).status).toBe(200);
-    await sleep(1100);
+    await sleep(Math.max(0, expiresAt - Date.now()) + 100);
     const response = await me(apiKey(issued.key));
     expect(response.status).toBe(403);
     expect((await json(response)).detail).toBe('API key has expired.');
