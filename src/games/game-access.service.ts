@@ -26,6 +26,11 @@ export const GAME_COLUMNS = `id, external_game_id AS "externalGameId", platform,
 
 export const gameNotFound = (gameId: string) => notFound(`Game not found by gameId: ${gameId}`);
 
+/** Someone else's game → 403 (API.md §2). */
+export function assertGameAccess(auth: AuthContext, game: Pick<GameRow, 'owner'>): void {
+  if (!canAccess(auth, game.owner)) throw forbidden('You do not have permission to access this game');
+}
+
 /** Loads games for a caller: unknown (or malformed, or deleted) → 404, someone else's → 403 (API.md §2). */
 @Injectable()
 export class GameAccess {
@@ -35,7 +40,7 @@ export class GameAccess {
     if (!isUuid(gameId)) throw gameNotFound(gameId);
     const [game] = (await manager.query(`SELECT ${GAME_COLUMNS} FROM games WHERE id = $1 AND deleted_at IS NULL`, [gameId])) as GameRow[];
     if (!game) throw gameNotFound(gameId);
-    if (!canAccess(auth, game.owner)) throw forbidden('You do not have permission to access this game');
+    assertGameAccess(auth, game);
     return game;
   }
 

@@ -1,25 +1,32 @@
-import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type QueryRunner } from 'typeorm';
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
 import type { AuthContext } from '../auth/auth-context.js';
 import { Clock } from '../common/clock.js';
-import { PointsMetrics } from '../observability/points-metrics.js';
 import { conflict, DomainError } from '../common/domain-error.js';
 import { validationFailed } from '../common/validation.js';
-import { GameAccess, type GameRow, type ParamRow } from '../games/game-access.service.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { prepared } from '../database/prepared.js';
+import { PreparedStatementRunner, type Statements } from '../database/prepared-statements.js';
+import type { AppConfig } from '../config/config.schema.js';
+import { assertGameAccess, gameNotFound } from '../games/game-access.service.js';
 import { isUniqueViolation } from '../games/params.js';
-import { stampsOf } from '../games/tenancy.js';
+import { isUuid, stampsOf } from '../games/tenancy.js';
+import { PointsMetrics } from '../observability/points-metrics.js';
 import { StrategyRegistry } from '../strategies/strategy-registry.js';
-import { TaskLookup, type TaskRow } from '../tasks/task-lookup.service.js';
+import { taskNotFoundByExternalId } from '../tasks/task-lookup.service.js';
 import { UserDirectory } from '../users/user-directory.service.js';
+import { AWARD_LOCK_USER_STATS, AWARD_READ, AWARD_WRITE, awardWriteParams, type AwardReadRow } from './award.sql.js';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import type { AwardDto, AwardPointsDto } from './dto/award.dto.js';
-import { AWARD_LATEST_SQL, AWARD_USER_STATS_SQL, AWARD_WRITE_SQL } from './award.sql.js';
-import { historyOf, runStrategy, vetoError, type ScoringParams, type StatsRow } from './scoring.js';
+import { historyOf, runStrategy, vetoError } from './scoring.js';
 
 export const IDEMPOTENCY_MISMATCH = 'Idempotency-Key was already used with a different request.';
 export const TASK_NOT_ACTIVE = 'Task is not active';
 const MAX_KEY_LENGTH = 255;
+const COUNT_SINCE = prepared(
+  'award_count_user_since',
+  `SELECT count(*)::int AS count FROM user_points WHERE task_id = $1 AND user_id = $2 AND created_at > $3`,
+);
 
 export interface AwardOutcome {
   status: 200 | 201;
@@ -27,45 +34,37 @@ export interface AwardOutcome {
   award: AwardDto;
 }
 
-interface StoredAward {
-  userId: string;
-  awardId: string | null;
-  points: number | null;
-  caseName: string | null;
-  requestHash: string | null;
-  createdUser: boolean | null;
-  createdAt: Date | null;
-}
-
-/** One award request, checked and resolved: who asks, where, what, and under which idempotency key. */
+/** One award request, checked: who asks, where, what, and under which idempotency key. */
 interface AwardRequest {
   auth: AuthContext;
-  game: GameRow;
-  task: TaskRow;
-  params: ScoringParams;
+  gameId: string;
+  externalTaskId: string;
   dto: AwardPointsDto;
   idempotencyKey: string | null;
   requestHash: string;
 }
 
-/** Ends the transaction early with a result (a replay) instead of an error; nothing is written. */
-class EarlyAnswer {
-  constructor(readonly outcome: AwardOutcome) {}
-}
+/** An attempt's result: the outcome, or — its write lost the claim to a concurrent award — who to lock for the retry. */
+type Attempt = { outcome: AwardOutcome } | { lost: { gameId: string; owner: string; taskId: string; userId: string | null } };
 
 /**
- * Awards points (API.md §6): one short transaction that locks the user's aggregate on the task first (so one user's
- * awards, duplicates included, are serialised), then — only in its final statement, just before the commit — the
- * task's aggregate and the wallet. Every award takes its locks in that order and conversions lock only the wallet, so
- * they cannot deadlock; and the task-wide lock, which every award on the task needs, is held for one statement only.
+ * Awards points (API.md §6) in two round trips and no explicit transaction: one read (game, task, params, user, both
+ * running aggregates and the award stored under the idempotency key, in one snapshot), the strategy, and one write
+ * statement that claims the user's aggregate on the task with a compare-and-set on its award count and, only if that
+ * claim holds, writes the award, the task's aggregate, the wallet and the ledger row (award.sql.ts). Row locks live
+ * for that one statement, so awards of different users on one task barely wait on each other.
+ *
+ * When the claim fails — another award of the same user on the same task (a duplicate included) committed after our
+ * read — nothing was written, and the award is redone on the locked path: a transaction that first locks the user's
+ * aggregate, then runs the same read and write, which can no longer be overtaken. Concurrent awards of one user are
+ * therefore serialised, duplicates are answered as replays, and none is lost or counted twice.
  * Its cost does not depend on the history: strategies read running aggregates only.
  */
 @Injectable()
 export class AwardService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly games: GameAccess,
-    private readonly tasks: TaskLookup,
+    private readonly statements: PreparedStatementRunner,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly users: UserDirectory,
     private readonly registry: StrategyRegistry,
     private readonly clock: Clock,
@@ -74,198 +73,121 @@ export class AwardService {
 
   async award(auth: AuthContext, gameId: string, externalTaskId: string, dto: AwardPointsDto, headerKey?: string): Promise<AwardOutcome> {
     const idempotencyKey = idempotencyKeyOf(dto, headerKey);
-    const game = await this.games.require(auth, gameId);
-    const task = await this.tasks.requireByExternalId(game, externalTaskId);
+    if (!isUuid(gameId)) throw gameNotFound(gameId);
     const requestHash = sha256Hex(canonicalJson({ externalUserId: dto.externalUserId, data: dto.data ?? {} }));
-    const request: AwardRequest = { auth, game, task, params: await this.paramsOf(game, task), dto, idempotencyKey, requestHash };
-    if (dto.isSimulated) return this.simulate(request);
+    const request: AwardRequest = { auth, gameId, externalTaskId, dto, idempotencyKey, requestHash };
 
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.write(request);
+        const first = await this.attempt(this.statements, request);
+        const outcome = 'outcome' in first ? first.outcome : await this.awardLocked(request, first.lost);
+        if (!outcome.replayed && outcome.status === 201) this.metrics.awarded();
+        return outcome;
       } catch (error) {
-        // The unique idempotency scope is the last guard; the user's aggregate lock makes this unreachable in practice.
+        // The unique idempotency scope is the last guard; the claim on the user's aggregate makes this unreachable.
         if (attempt < 2 && idempotencyKey !== null && isUniqueViolation(error, 'user_points_idempotency_key')) continue;
         throw error;
       }
     }
   }
 
-  private async write(request: AwardRequest): Promise<AwardOutcome> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.startTransaction();
-      const outcome = await this.awardInTransaction(runner, request);
-      await runner.commitTransaction();
-      if (!outcome.replayed) this.metrics.awarded();
-      return outcome;
-    } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction();
-      if (error instanceof EarlyAnswer) return error.outcome;
-      throw error;
-    } finally {
-      await runner.release();
-    }
-  }
-
-  private async awardInTransaction(runner: QueryRunner, request: AwardRequest): Promise<AwardOutcome> {
-    const { auth, game, task, params, dto, idempotencyKey } = request;
-    // 1. The user and, when a key is given, the award already stored under it (no lock yet).
-    const stored = await this.findUserAndStoredAward(runner, game, task, dto.externalUserId, idempotencyKey);
-    if (stored?.awardId) throw new EarlyAnswer(replayOf(stored, request));
-    if (task.status === 'closed') throw new DomainError('gone', TASK_NOT_ACTIVE);
-
-    const stamps = stampsOf(auth);
-    let userId = stored?.userId;
-    let createdUser = false;
-    if (!userId) {
-      const ensured = await this.users.ensure(runner.manager, game.owner, dto.externalUserId, stamps);
-      userId = ensured.id;
-      createdUser = ensured.created;
-    }
-
-    // 2. The user's aggregate on the task, locked: awards of one user on one task (duplicates included) queue here.
-    const [userStats] = (await runner.query(
-      AWARD_USER_STATS_SQL,
-      [task.id, userId, game.id],
-    )) as StatsRow[];
-
-    // 3. In a fresh snapshot, taken after that lock: the task's aggregate and, again, the stored award (a duplicate
-    //    that held the lock before us has committed by now).
-    const [latest] = (await runner.query(
-      AWARD_LATEST_SQL,
-      [task.id, userId, idempotencyKey],
-    )) as Array<StatsRow & Omit<StoredAward, 'userId'>>;
-    if (latest.awardId) throw new EarlyAnswer(replayOf({ ...latest, userId }, request));
-    const taskStats: StatsRow = { awardCount: latest.awardCount ?? 0, firstAt: latest.firstAt, lastAt: latest.lastAt };
-
-    const now = this.clock.now();
-    const strategy = this.registry.require(task.strategyId ?? game.strategyId);
-    const scored = await runStrategy(this.registry, strategy, params, {
-      now,
-      history: historyOf(taskStats, userStats),
-      data: dto.data ?? {},
-      countUserAwardsSince: (since) => this.countSince(runner, task.id, userId, since),
+  /**
+   * The locked path: in one transaction, the user (created with a wallet if new), a lock on their aggregate on the task,
+   * then the same read and write as the first attempt — which cannot lose its claim while the lock is held.
+   */
+  private async awardLocked(request: AwardRequest, lost: { gameId: string; owner: string; taskId: string; userId: string | null }): Promise<AwardOutcome> {
+    return this.statements.transaction(async (db, rollback) => {
+      let userId = lost.userId;
+      let createdUser = false;
+      if (!userId) {
+        const ensured = await this.users.ensure(db, lost.owner, request.dto.externalUserId, stampsOf(request.auth));
+        userId = ensured.id;
+        createdUser = ensured.created;
+      }
+      await db.run(AWARD_LOCK_USER_STATS, [lost.taskId, userId, lost.gameId]);
+      const result = await this.attempt(db, request, createdUser);
+      if (!('outcome' in result)) throw new Error('An award lost its claim on the user aggregate it had locked');
+      // A replay writes nothing: the user and aggregate this transaction may have created go with the rollback.
+      if (result.outcome.replayed) rollback();
+      return result.outcome;
     });
-    if ('veto' in scored) throw vetoError(scored.veto);
-
-    // 4. One statement: the award, both aggregates, the wallet and the ledger row. The task's aggregate is locked
-    //    only here, until the commit right after, so awards of different users on one task barely wait on each other.
-    const [award] = (await runner.query(
-      AWARD_WRITE_SQL,
-      [
-        userId,
-        task.id,
-        game.id,
-        scored.points,
-        scored.caseName,
-        JSON.stringify(dto.data ?? {}),
-        idempotencyKey,
-        request.requestHash,
-        createdUser,
-        stamps.apiKeyUsed,
-        stamps.oauthUserId,
-        now,
-      ],
-    )) as Array<{ id: string; createdAt: Date }>;
-
-    return {
-      status: 201,
-      replayed: false,
-      award: {
-        id: award.id,
-        points: scored.points,
-        caseName: scored.caseName,
-        isACreatedUser: createdUser,
-        gameId: game.id,
-        externalTaskId: task.externalTaskId,
-        externalUserId: dto.externalUserId,
-        created_at: award.createdAt,
-      },
-    };
   }
 
-  /** `isSimulated: true`: the same checks and strategy, reading the aggregates without locks; nothing is written. */
-  private async simulate(request: AwardRequest): Promise<AwardOutcome> {
-    const { game, task, params, dto, idempotencyKey } = request;
-    const manager = this.dataSource.manager;
-    const stored = await this.findUserAndStoredAward(manager, game, task, dto.externalUserId, idempotencyKey);
-    if (stored?.awardId) return replayOf(stored, request);
-    if (task.status === 'closed') throw new DomainError('gone', TASK_NOT_ACTIVE);
-    const userId = stored?.userId;
-    const [stats] = (await manager.query(
-      `SELECT t.award_count AS "taskCount", t.first_at AS "taskFirstAt", t.last_at AS "taskLastAt",
-              u.award_count AS "userCount", u.first_at AS "userFirstAt", u.last_at AS "userLastAt", u.previous_at AS "userPreviousAt"
-       FROM (SELECT 1) AS one
-       LEFT JOIN task_award_stats t ON t.task_id = $1
-       LEFT JOIN task_user_award_stats u ON u.task_id = $1 AND u.user_id = $2`,
-      [task.id, userId ?? null],
-    )) as Array<Record<string, any>>;
+  /**
+   * Read, check, score and (unless simulated) write. `createdUser` is set on the locked path when its transaction
+   * created the user (the read then already sees it).
+   */
+  private async attempt(db: Statements, request: AwardRequest, createdUser = false): Promise<Attempt> {
+    const { auth, gameId, externalTaskId, dto, idempotencyKey } = request;
+    const [row] = await db.run<AwardReadRow>(AWARD_READ, [
+      gameId,
+      externalTaskId.includes('\u0000') ? null : externalTaskId,
+      dto.externalUserId,
+      idempotencyKey,
+    ]);
+    if (!row) throw gameNotFound(gameId);
+    assertGameAccess(auth, row);
+    if (!row.taskId) throw taskNotFoundByExternalId(externalTaskId, row.gameId);
+    if (row.awardId) return { outcome: replayOf(row, request) };
+    if (row.taskStatus === 'closed') throw new DomainError('gone', TASK_NOT_ACTIVE);
+
+    const userId = row.userId;
     const now = this.clock.now();
-    const strategy = this.registry.require(task.strategyId ?? game.strategyId);
-    const scored = await runStrategy(this.registry, strategy, params, {
+    const strategy = this.registry.require(row.taskStrategyId ?? row.gameStrategyId);
+    const scored = await runStrategy(this.registry, strategy, { game: row.gameParams, task: row.taskParams }, {
       now,
       history: historyOf(
-        { awardCount: stats.taskCount, firstAt: stats.taskFirstAt, lastAt: stats.taskLastAt },
-        { awardCount: stats.userCount, firstAt: stats.userFirstAt, lastAt: stats.userLastAt, previousAt: stats.userPreviousAt },
+        { awardCount: row.taskCount, firstAt: row.taskFirstAt, lastAt: row.taskLastAt },
+        { awardCount: row.userCount, firstAt: row.userFirstAt, lastAt: row.userLastAt, previousAt: row.userPreviousAt },
       ),
       data: dto.data ?? {},
-      countUserAwardsSince: async (since) => (userId ? this.countSince(manager, task.id, userId, since) : 0),
+      countUserAwardsSince: async (since) => (userId ? this.countSince(db, row.taskId!, userId, since) : 0),
     });
     if ('veto' in scored) throw vetoError(scored.veto);
-    return {
-      status: 200,
-      replayed: false,
-      award: {
-        id: null,
+
+    const answer = (id: string | null, createdAt: Date, isACreatedUser: boolean): AwardDto => ({
+      id,
+      points: scored.points,
+      caseName: scored.caseName,
+      isACreatedUser,
+      gameId: row.gameId,
+      externalTaskId: row.externalTaskId!,
+      externalUserId: dto.externalUserId,
+      created_at: createdAt,
+    });
+    if (dto.isSimulated) return { outcome: { status: 200, replayed: false, award: { ...answer(null, now, !userId), isSimulated: true } } };
+
+    const stamps = stampsOf(auth);
+    const createUser = !userId;
+    const [written] = await db.run<{ id: string; createdAt: Date }>(
+      AWARD_WRITE,
+      awardWriteParams({
+        userId: userId ?? randomUUID(),
+        taskId: row.taskId,
+        gameId: row.gameId,
         points: scored.points,
         caseName: scored.caseName,
-        isACreatedUser: !userId,
-        gameId: game.id,
-        externalTaskId: task.externalTaskId,
+        data: dto.data ?? {},
+        idempotencyKey,
+        requestHash: request.requestHash,
+        createdUser: createUser || createdUser,
+        apiKeyUsed: stamps.apiKeyUsed,
+        oauthUserId: stamps.oauthUserId,
+        at: now,
+        createUser,
+        owner: row.owner,
         externalUserId: dto.externalUserId,
-        created_at: now,
-        isSimulated: true,
-      },
-    };
+        conversionRate: this.config.defaultConversionRate,
+        expectedUserCount: row.userCount,
+      }),
+    );
+    if (!written) return { lost: { gameId: row.gameId, owner: row.owner, taskId: row.taskId, userId } };
+    return { outcome: { status: 201, replayed: false, award: answer(written.id, written.createdAt, createUser || createdUser) } };
   }
 
-  private async findUserAndStoredAward(
-    runner: Pick<QueryRunner, 'query'>,
-    game: GameRow,
-    task: TaskRow,
-    externalUserId: string,
-    idempotencyKey: string | null,
-  ): Promise<StoredAward | undefined> {
-    const [row] = (await runner.query(
-      `SELECT u.id AS "userId", p.id AS "awardId", p.points, p.case_name AS "caseName", p.request_hash AS "requestHash",
-              p.created_user AS "createdUser", p.created_at AS "createdAt"
-       FROM users u
-       LEFT JOIN user_points p ON p.task_id = $3 AND p.user_id = u.id AND p.idempotency_key = $4
-       WHERE u.owner = $1 AND u.external_user_id = $2`,
-      [game.owner, externalUserId, task.id, idempotencyKey],
-    )) as StoredAward[];
-    return row;
-  }
-
-  private async countSince(runner: Pick<QueryRunner, 'query'>, taskId: string, userId: string, since: Date): Promise<number> {
-    const [{ count }] = (await runner.query(
-      `SELECT count(*)::int AS count FROM user_points WHERE task_id = $1 AND user_id = $2 AND created_at > $3`,
-      [taskId, userId, since],
-    )) as Array<{ count: number }>;
+  private async countSince(db: Statements, taskId: string, userId: string, since: Date): Promise<number> {
+    const [{ count }] = await db.run<{ count: number }>(COUNT_SINCE, [taskId, userId, since]);
     return count;
-  }
-
-  private async paramsOf(game: GameRow, task: TaskRow): Promise<ScoringParams> {
-    const rows = (await this.dataSource.query(
-      `SELECT 'game' AS scope, id, key, value, created_at FROM game_params WHERE game_id = $1
-       UNION ALL
-       SELECT 'task' AS scope, id, key, value, created_at FROM task_params WHERE task_id = $2
-       ORDER BY created_at, key`,
-      [game.id, task.id],
-    )) as Array<ParamRow & { scope: 'game' | 'task' }>;
-    return { game: rows.filter((row) => row.scope === 'game'), task: rows.filter((row) => row.scope === 'task') };
   }
 }
 
@@ -285,20 +207,20 @@ export function idempotencyKeyOf(dto: AwardPointsDto, headerKey?: string): strin
   return String(eventId);
 }
 
-function replayOf(stored: StoredAward, { game, task, dto, requestHash }: AwardRequest): AwardOutcome {
-  if (stored.requestHash !== requestHash) throw conflict(IDEMPOTENCY_MISMATCH);
+function replayOf(stored: AwardReadRow, { dto, requestHash }: AwardRequest): AwardOutcome {
+  if (stored.awardRequestHash !== requestHash) throw conflict(IDEMPOTENCY_MISMATCH);
   return {
     status: 200,
     replayed: true,
     award: {
       id: stored.awardId,
-      points: Number(stored.points),
-      caseName: stored.caseName!,
-      isACreatedUser: Boolean(stored.createdUser),
-      gameId: game.id,
-      externalTaskId: task.externalTaskId,
+      points: Number(stored.awardPoints),
+      caseName: stored.awardCaseName!,
+      isACreatedUser: Boolean(stored.awardCreatedUser),
+      gameId: stored.gameId,
+      externalTaskId: stored.externalTaskId!,
       externalUserId: dto.externalUserId,
-      created_at: stored.createdAt!,
+      created_at: stored.awardCreatedAt!,
     },
   };
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PreparedStatementRunner } from '../database/prepared-statements.js';
 import { GamesModule } from '../games/games.module.js';
 import { StrategiesModule } from '../strategies/strategies.module.js';
 import { TasksModule } from '../tasks/tasks.module.js';
@@ -11,6 +12,6 @@ import { SimulationService } from './simulation.service.js';
 @Module({
   imports: [GamesModule, TasksModule, UsersModule, StrategiesModule],
   controllers: [PointsController],
-  providers: [AwardService, PointsQueryService, SimulationService],
+  providers: [PreparedStatementRunner, AwardService, PointsQueryService, SimulationService],
 })
 export class PointsModule {}

@@ -20,6 +20,9 @@ export interface TaskRow {
 export const TASK_COLUMNS = `id, game_id AS "gameId", external_task_id AS "externalTaskId", status, strategy_id AS "strategyId",
   created_at AS "createdAt", updated_at AS "updatedAt"`;
 
+export const taskNotFoundByExternalId = (externalTaskId: string, gameId: string) =>
+  notFound(`Task not found with externalTaskId: ${externalTaskId} for gameId: ${gameId}`);
+
 /** Finds live tasks of a game the caller already has access to. */
 @Injectable()
 export class TaskLookup {
@@ -32,7 +35,7 @@ export class TaskLookup {
           game.id,
           externalTaskId,
         ])) as TaskRow[]);
-    if (!task) throw notFound(`Task not found with externalTaskId: ${externalTaskId} for gameId: ${game.id}`);
+    if (!task) throw taskNotFoundByExternalId(externalTaskId, game.id);
     return task;
   }
 

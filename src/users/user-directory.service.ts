@@ -68,7 +68,7 @@ export class UserDirectory {
    * The user, created with an empty wallet when new. A concurrent creator may commit between our insert and our
    * read (the insert then does nothing and our snapshot can't see the row yet), so the statement is retried.
    */
-  async ensure(manager: EntityManager, owner: string, externalUserId: string, stamps: Stamps): Promise<{ id: string; created: boolean }> {
+  async ensure(manager: { query(sql: string, parameters?: unknown[]): Promise<unknown[]> }, owner: string, externalUserId: string, stamps: Stamps): Promise<{ id: string; created: boolean }> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const [row] = (await manager.query(
         `WITH created AS (

@@ -5,10 +5,10 @@
  *   GET  /hello  → {"hello":"world"}                              (the ceiling of Nest on Fastify on this machine)
  *   POST /award  {gameId, externalTaskId, externalUserId}         (+ Idempotency-Key header)
  *        → 201, the same award as `POST /api/v1/games/{gameId}/tasks/{externalTaskId}/points` in plain SQL over a
- *          pg Pool: the same statements, in the same order, with the same locks as `src/points/award.service.ts`
- *          (game, task and params reads; then one transaction: task aggregate lock, user + stored-award lookup,
- *          user upsert with wallet, user aggregate lock, the default strategy, one statement writing the award,
- *          both aggregates, the wallet and the ledger row).
+ *          pg Pool: the same (prepared) statements, in the same order, with the same locks as `src/points/award.service.ts`
+ *          (one read of game, task, params, user, aggregates and stored award; the default strategy; one write
+ *          claiming the user's aggregate and writing the award, both aggregates, the wallet and the ledger row; when
+ *          the claim is lost, the same locked path: a transaction locking the user's aggregate, then the same two).
  *
  * Run by test/bench/run.ts with tsx (`node --import tsx test/bench/baseline-server.ts`). tsx emits no decorator
  * metadata, so nothing here relies on constructor injection: the pool lives at module scope.
@@ -16,13 +16,13 @@
  * Env: DATABASE_URL, PORT, HOST (127.0.0.1), DATABASE_POOL_SIZE (10, as the app's default).
  */
 import 'reflect-metadata';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Body, Controller, Get, Headers, HttpCode, HttpException, Module, Post, Res } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
 import pg from 'pg';
-import { AWARD_LATEST_SQL, AWARD_USER_STATS_SQL, AWARD_WRITE_SQL } from '../../src/points/award.sql.js';
+import { AWARD_LOCK_USER_STATS, AWARD_READ, AWARD_WRITE, awardWriteParams, type AwardReadRow } from '../../src/points/award.sql.js';
 
 const pool = new pg.Pool({
   connectionString: process.env.DATABASE_URL,
@@ -43,16 +43,6 @@ interface Stats {
   previousAt?: Date | null;
 }
 
-const GAME_SQL = `SELECT id, external_game_id AS "externalGameId", platform, strategy_id AS "strategyId", owner, api_key_used AS "apiKeyUsed",
-  created_at AS "createdAt", updated_at AS "updatedAt" FROM games WHERE id = $1 AND deleted_at IS NULL`;
-const TASK_SQL = `SELECT id, game_id AS "gameId", external_task_id AS "externalTaskId", status, strategy_id AS "strategyId",
-  created_at AS "createdAt", updated_at AS "updatedAt" FROM tasks WHERE game_id = $1 AND external_task_id = $2 AND deleted_at IS NULL`;
-const PARAMS_SQL = `SELECT 'game' AS scope, id, key, value, created_at FROM game_params WHERE game_id = $1
-  UNION ALL SELECT 'task' AS scope, id, key, value, created_at FROM task_params WHERE task_id = $2 ORDER BY created_at, key`;
-const STORED_SQL = `SELECT u.id AS "userId", p.id AS "awardId", p.points, p.case_name AS "caseName", p.request_hash AS "requestHash",
-  p.created_user AS "createdUser", p.created_at AS "createdAt"
-  FROM users u LEFT JOIN user_points p ON p.task_id = $3 AND p.user_id = u.id AND p.idempotency_key = $4
-  WHERE u.owner = $1 AND u.external_user_id = $2`;
 const ENSURE_USER_SQL = `WITH created AS (
     INSERT INTO users (owner, external_user_id, api_key_used, oauth_user_id) VALUES ($1, $2, $3, $4)
     ON CONFLICT (owner, external_user_id) DO NOTHING RETURNING id
@@ -81,71 +71,110 @@ function defaultStrategy(task: Stats | undefined, user: Stats | undefined, now: 
   return { points: 1, caseName: 'default' };
 }
 
-async function award(body: AwardBody, idempotencyKey: string | undefined, reply: FastifyReply) {
-  const key = idempotencyKey ?? null;
-  const [game] = (await pool.query(GAME_SQL, [body.gameId])).rows;
-  if (!game) throw new HttpException('game not found', 404);
-  const [task] = (await pool.query(TASK_SQL, [game.id, body.externalTaskId])).rows;
-  if (!task) throw new HttpException('task not found', 404);
-  const requestHash = createHash('sha256').update(JSON.stringify({ data: body.data ?? {}, externalUserId: body.externalUserId })).digest('hex');
-  await pool.query(PARAMS_SQL, [game.id, task.id]);
+type Db = Pick<pg.PoolClient, 'query'>;
 
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const [stored] = (await client.query(STORED_SQL, [game.owner, body.externalUserId, task.id, key])).rows;
-    const replay = async (found: { awardId: string; points: unknown; caseName: string; createdUser: boolean }) => {
-      await client.query('ROLLBACK');
-      reply.status(200).header('Idempotent-Replayed', 'true');
-      return { id: found.awardId, points: Number(found.points), caseName: found.caseName, isACreatedUser: found.createdUser };
-    };
-    if (stored?.awardId) return await replay(stored);
-    let userId: string | undefined = stored?.userId;
-    let createdUser = false;
-    if (!userId) {
-      const [ensured] = (await client.query(ENSURE_USER_SQL, [game.owner, body.externalUserId, game.apiKeyUsed, null, 100])).rows;
-      userId = ensured.id as string;
-      createdUser = ensured.created as boolean;
-    }
-    const [userStats] = (await client.query(AWARD_USER_STATS_SQL, [task.id, userId, game.id])).rows as Stats[];
-    const [latest] = (await client.query(AWARD_LATEST_SQL, [task.id, userId, key])).rows;
-    if (latest.awardId) return await replay(latest);
-    const taskStats: Stats = { awardCount: latest.awardCount ?? 0, firstAt: latest.firstAt, lastAt: latest.lastAt };
-    const now = new Date();
-    const scored = defaultStrategy(taskStats, userStats, now);
-    const [row] = (
-      await client.query(AWARD_WRITE_SQL, [
-        userId,
-        task.id,
-        game.id,
-        scored.points,
-        scored.caseName,
-        JSON.stringify(body.data ?? {}),
-        key,
+/**
+ * The key stamped on what the baseline writes: the key that created the game, looked up once per game (the app knows
+ * its caller's key from the request, so neither pays a query for it per award).
+ */
+const apiKeys = new Map<string, Promise<string | null>>();
+function apiKeyOf(gameId: string): Promise<string | null> {
+  let key = apiKeys.get(gameId);
+  if (!key) {
+    key = pool.query(`SELECT api_key_used AS "apiKeyUsed" FROM games WHERE id = $1`, [gameId]).then(({ rows }) => rows[0]?.apiKeyUsed ?? null);
+    apiKeys.set(gameId, key);
+  }
+  return key;
+}
+type Attempt = { status: 200 | 201; body: Record<string, unknown> } | { lost: AwardReadRow };
+
+/** The read, the checks, the strategy and the claiming write; `createdUser` as in AwardService.attempt. */
+async function attempt(db: Db, body: AwardBody, key: string | null, requestHash: string, apiKeyId: string | null, createdUser = false): Promise<Attempt> {
+  const [row] = (await db.query({ ...AWARD_READ, values: [body.gameId, body.externalTaskId, body.externalUserId, key] })).rows as AwardReadRow[];
+  if (!row) throw new HttpException('game not found', 404);
+  if (!row.taskId) throw new HttpException('task not found', 404);
+  if (row.awardId) {
+    return { status: 200, body: { id: row.awardId, points: Number(row.awardPoints), caseName: row.awardCaseName, isACreatedUser: row.awardCreatedUser } };
+  }
+  const now = new Date();
+  const scored = defaultStrategy(
+    { awardCount: row.taskCount, firstAt: row.taskFirstAt, lastAt: row.taskLastAt },
+    { awardCount: row.userCount, firstAt: row.userFirstAt, lastAt: row.userLastAt, previousAt: row.userPreviousAt },
+    now,
+  );
+  const createUser = !row.userId;
+  const [written] = (
+    await db.query({
+      ...AWARD_WRITE,
+      values: awardWriteParams({
+        userId: row.userId ?? randomUUID(),
+        taskId: row.taskId,
+        gameId: row.gameId,
+        points: scored.points,
+        caseName: scored.caseName,
+        data: body.data ?? {},
+        idempotencyKey: key,
         requestHash,
-        createdUser,
-        game.apiKeyUsed,
-        null,
-        now,
-      ])
-    ).rows;
-    await client.query('COMMIT');
-    return {
-      id: row.id,
+        createdUser: createUser || createdUser,
+        apiKeyUsed: apiKeyId,
+        oauthUserId: null,
+        at: now,
+        createUser,
+        owner: row.owner,
+        externalUserId: body.externalUserId,
+        conversionRate: 100,
+        expectedUserCount: row.userCount,
+      }),
+    })
+  ).rows;
+  if (!written) return { lost: row };
+  return {
+    status: 201,
+    body: {
+      id: written.id,
       points: scored.points,
       caseName: scored.caseName,
-      isACreatedUser: createdUser,
-      gameId: game.id,
-      externalTaskId: task.externalTaskId,
+      isACreatedUser: createUser || createdUser,
+      gameId: row.gameId,
+      externalTaskId: row.externalTaskId,
       externalUserId: body.externalUserId,
-      created_at: row.createdAt,
-    };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
+      created_at: written.createdAt,
+    },
+  };
+}
+
+async function award(body: AwardBody, idempotencyKey: string | undefined, reply: FastifyReply) {
+  const key = idempotencyKey ?? null;
+  const requestHash = createHash('sha256').update(JSON.stringify({ data: body.data ?? {}, externalUserId: body.externalUserId })).digest('hex');
+  const apiKeyId = await apiKeyOf(body.gameId);
+  let result = await attempt(pool, body, key, requestHash, apiKeyId);
+  if ('lost' in result) {
+    // The locked path: the user, a lock on their aggregate, then the same read and write.
+    const lost = result.lost;
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      let userId = lost.userId;
+      let createdUser = false;
+      if (!userId) {
+        const [ensured] = (await client.query(ENSURE_USER_SQL, [lost.owner, body.externalUserId, apiKeyId, null, 100])).rows;
+        userId = ensured.id as string;
+        createdUser = ensured.created as boolean;
+      }
+      await client.query({ ...AWARD_LOCK_USER_STATS, values: [lost.taskId, userId, lost.gameId] });
+      result = await attempt(client, body, key, requestHash, apiKeyId, createdUser);
+      if ('lost' in result) throw new Error('lost a locked claim');
+      await client.query(result.status === 201 ? 'COMMIT' : 'ROLLBACK');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
+  reply.status(result.status);
+  if (result.status === 200) reply.header('Idempotent-Replayed', 'true');
+  return result.body;
 }
 
 @Controller()

@@ -80,6 +80,47 @@ describe('idempotent awards', () => {
     expect(await ledgerOf('burst_user')).toBe(1);
   });
 
+  it('counts each of 60 concurrent distinct awards of one new user once: one user, one wallet, aggregates and ledger agree', async () => {
+    // Every award after the first loses its compare-and-set claim on the user's aggregate at least once here, so this
+    // drives the locked path (award.service.ts) as hard as the optimistic one.
+    const before = (await db(t).query(`SELECT COALESCE((SELECT award_count FROM task_award_stats s JOIN tasks k ON k.id = s.task_id
+      WHERE k.game_id = $1 AND k.external_task_id = $2), 0)::int AS n`, [gameId, externalTaskId]))[0].n;
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, index) => award(t, c.a, gameId, externalTaskId, { externalUserId: 'crowd_user' }, { 'Idempotency-Key': `crowd-${index}` })),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(Array(60).fill(201));
+    expect(new Set(answers.map((answer) => answer.body.id)).size).toBe(60);
+    expect(answers.filter((answer) => answer.body.isACreatedUser === true)).toHaveLength(1);
+    const [row] = await db(t).query(
+      `SELECT (SELECT count(*) FROM users WHERE external_user_id = 'crowd_user')::int AS users,
+              (SELECT count(*) FROM wallets w JOIN users u ON u.id = w.user_id WHERE u.external_user_id = 'crowd_user')::int AS wallets,
+              (SELECT count(*) FROM user_points p JOIN users u ON u.id = p.user_id WHERE u.external_user_id = 'crowd_user')::int AS awards,
+              (SELECT count(*) FROM user_points p JOIN users u ON u.id = p.user_id WHERE u.external_user_id = 'crowd_user' AND p.created_user)::int AS creating,
+              (SELECT sum(points) FROM user_points p JOIN users u ON u.id = p.user_id WHERE u.external_user_id = 'crowd_user')::int AS points,
+              (SELECT award_count FROM task_user_award_stats s JOIN users u ON u.id = s.user_id WHERE u.external_user_id = 'crowd_user')::int AS "userCount",
+              (SELECT points_total FROM task_user_award_stats s JOIN users u ON u.id = s.user_id WHERE u.external_user_id = 'crowd_user')::int AS "userTotal",
+              (SELECT award_count FROM task_award_stats s JOIN tasks k ON k.id = s.task_id WHERE k.game_id = $1 AND k.external_task_id = $2)::int AS "taskCount",
+              (SELECT points_balance FROM wallets w JOIN users u ON u.id = w.user_id WHERE u.external_user_id = 'crowd_user')::int AS balance,
+              (SELECT sum(x.points) FROM wallet_transactions x JOIN wallets w ON w.id = x.wallet_id JOIN users u ON u.id = w.user_id
+                WHERE u.external_user_id = 'crowd_user')::int AS ledger`,
+      [gameId, externalTaskId],
+    );
+    const answered = answers.reduce((sum, answer) => sum + answer.body.points, 0);
+    expect(row).toEqual({
+      users: 1,
+      wallets: 1,
+      awards: 60,
+      creating: 1,
+      points: answered,
+      userCount: 60,
+      userTotal: answered,
+      taskCount: before + 60,
+      balance: answered,
+      ledger: answered,
+    });
+    expect(await ledgerOf('crowd_user')).toBe(60);
+  });
+
   it('answers isSimulated: true with 200 and writes nothing at all', async () => {
     const tables = ['users', 'wallets', 'user_points', 'wallet_transactions', 'task_award_stats', 'task_user_award_stats', 'audit_logs'];
     const before = await Promise.all(tables.map((table) => count(t, table)));
