@@ -10,7 +10,7 @@
  * Env: BENCH_DURATION (s per run, 10), BENCH_WARMUP (s, 3), BENCH_RUNS (2), BENCH_SCENARIOS (e.g. "1,2,3" or
  * "health,authMeApiKey"), BENCH_SKIP_HISTORY=1 (no 1M seed, no scenario 8), BENCH_HISTORY_AWARDS (1000000),
  * BENCH_SKIP_BUILD=1, BENCH_PIN=0 (no taskset), BENCH_POOL_SIZE (10, the app's default, used by both servers),
- * BENCH_PROFILE=1 (the app writes a --cpu-prof profile to test/bench/results/), BENCH_OUTPUT (results path),
+ * BENCH_PROFILE=1 (the app and the baseline write --cpu-prof profiles to test/bench/results/), BENCH_OUTPUT (results path),
  * BENCH_RATE_LIMITS=off (default: on, every limit raised out of reach),
  * DATABASE_URL (an existing server: a fresh database is created on it and dropped after).
  */
@@ -596,7 +596,7 @@ async function main(): Promise<number> {
   app = startNode(
     'app',
     [
-      ...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${RESULTS}`] : []),
+      ...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(RESULTS, 'profiles/app')}`] : []),
       '--import',
       join(ROOT, 'test/bench/exit-with-parent.mjs'),
       join(ROOT, 'dist/src/main.js'),
@@ -617,7 +617,8 @@ async function main(): Promise<number> {
       },
     },
   );
-  baseline = startNode('baseline', ['--import', 'tsx', join(ROOT, 'test/bench/baseline-server.ts')], {
+  const baselineProfile = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(RESULTS, 'profiles/baseline')}`] : [];
+  baseline = startNode('baseline', [...baselineProfile, '--import', 'tsx', join(ROOT, 'test/bench/baseline-server.ts')], {
     cwd: ROOT,
     cpus: pinning ? '1' : undefined,
     env: { ...baseEnv, DATABASE_URL: database.benchUrl, DATABASE_POOL_SIZE: String(options.poolSize), PORT: String(baselinePort), HOST: '127.0.0.1' },
@@ -796,7 +797,7 @@ async function main(): Promise<number> {
   const markdown = options.output.replace(/\.json$/, '') + '.md';
   writeFileSync(markdown, markdownReport(report));
   console.log(`results: ${relative(process.cwd(), options.output)} (README table: ${relative(process.cwd(), markdown)})`);
-  if (options.profile) console.log(`cpu profile of the app: ${relative(process.cwd(), RESULTS)}/*.cpuprofile (written when the app exits)`);
+  if (options.profile) console.log(`cpu profiles: ${relative(process.cwd(), RESULTS)}/profiles/{app,baseline}/*.cpuprofile (written when the servers exit; the largest is the main thread)`);
   return failed.length > 0 ? 1 : 0;
 }
 
