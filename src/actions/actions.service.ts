@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { Inject, Injectable } from '@nestjs/common';
+import { prepared } from '../database/prepared.js';
+import { PreparedStatementRunner } from '../database/prepared-statements.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
 import type { AuthContext } from '../auth/auth-context.js';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/domain-error.js';
@@ -11,14 +13,29 @@ import { validationFailed } from '../common/validation.js';
 import { EXTERNAL_USER_ID_MESSAGE } from '../points/dto/award.dto.js';
 import { TASK_NOT_ACTIVE } from '../points/award.service.js';
 import { TaskLookup } from '../tasks/task-lookup.service.js';
-import { UserDirectory } from '../users/user-directory.service.js';
+import { ENSURE_USER_ATTEMPTS, ENSURE_USER_CTES, UserDirectory } from '../users/user-directory.service.js';
 import type { ActionCreatedDto, TaskActionDto, UserActionDto } from './dto/action.dto.js';
+
+/**
+ * One statement: the user (created with a wallet if new) and the action. ENSURE_USER_CTES' $1–$5, then $6 game,
+ * $7 task, $8 type, $9 data, $10 description, $11 time. No row: a concurrent creator of the user got in between; retry.
+ */
+const INSERT_ACTION = prepared(
+  'action_insert',
+  `WITH ${ENSURE_USER_CTES}, action AS (
+     INSERT INTO user_actions (user_id, game_id, task_id, type_action, data, description, api_key_used, oauth_user_id, created_at)
+     SELECT id, $6::uuid, $7::uuid, $8, $9::jsonb, $10, $3::uuid, $4, $11::timestamptz FROM ensured_user LIMIT 1
+     RETURNING id, type_action AS "typeAction", data, description, created_at AS "createdAt"
+   )
+   SELECT * FROM action`,
+);
 
 /** User actions: task-bound (in the game owner's namespace) or standalone (the caller's); the user is created if new. */
 @Injectable()
 export class ActionsService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly statements: PreparedStatementRunner,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly games: GameAccess,
     private readonly tasks: TaskLookup,
     private readonly users: UserDirectory,
@@ -47,15 +64,22 @@ export class ActionsService {
     taskId: string | null,
   ): Promise<ActionCreatedDto> {
     const stamps = stampsOf(auth);
-    const [action] = await this.dataSource.transaction(async (manager) => {
-      const user = await this.users.ensure(manager, owner, externalUserId, stamps);
-      return (await manager.query(
-        `INSERT INTO user_actions (user_id, game_id, task_id, type_action, data, description, api_key_used, oauth_user_id, created_at)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)
-         RETURNING id, type_action AS "typeAction", data, description, created_at AS "createdAt"`,
-        [user.id, gameId, taskId, dto.typeAction, JSON.stringify(dto.data ?? {}), dto.description ?? null, stamps.apiKeyUsed, stamps.oauthUserId, this.clock.now()],
-      )) as Array<{ id: string; typeAction: string; data: Record<string, any>; description: string | null; createdAt: Date }>;
-    });
+    const values = [
+      owner,
+      externalUserId,
+      stamps.apiKeyUsed,
+      stamps.oauthUserId,
+      this.config.defaultConversionRate,
+      gameId,
+      taskId,
+      dto.typeAction,
+      JSON.stringify(dto.data ?? {}),
+      dto.description ?? null,
+      this.clock.now(),
+    ];
+    let action: { id: string; typeAction: string; data: Record<string, any>; description: string | null; createdAt: Date } | undefined;
+    for (let attempt = 0; !action && attempt < ENSURE_USER_ATTEMPTS; attempt++) [action] = await this.statements.run<NonNullable<typeof action>>(INSERT_ACTION, values);
+    if (!action) throw new Error('Could not create or find the user of an action');
     return {
       id: action.id,
       typeAction: action.typeAction,

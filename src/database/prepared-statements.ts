@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
-import type { PreparedStatement } from './prepared.js';
+import { prepared, type PreparedStatement } from './prepared.js';
+
+const builtStatements = new Map<string, PreparedStatement>();
 
 /** What runs statements: the pool (each statement commits on its own) or one connection inside a transaction. */
 export interface Statements {
@@ -28,6 +31,19 @@ export class PreparedStatementRunner implements Statements {
 
   private get pool(): pg.Pool {
     return (this.dataSource.driver as PostgresDriver).master as pg.Pool;
+  }
+
+  /**
+   * The prepared statement for a query text built at run time, named after its hash. Only for texts drawn from a small
+   * set (a list's orderings and filters, never values: those are parameters), since each is kept on every connection.
+   */
+  static forText(text: string): PreparedStatement {
+    let statement = builtStatements.get(text);
+    if (!statement) {
+      statement = prepared(`q_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text);
+      builtStatements.set(text, statement);
+    }
+    return statement;
   }
 
   async run<T>(statement: PreparedStatement, values: unknown[]): Promise<T[]> {

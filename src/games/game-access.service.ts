@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { prepared } from '../database/prepared.js';
+import { PreparedStatementRunner } from '../database/prepared-statements.js';
 import type { AuthContext } from '../auth/auth-context.js';
 import { forbidden, notFound } from '../common/domain-error.js';
 import { canAccess, isUuid } from './tenancy.js';
@@ -24,6 +26,8 @@ export interface ParamRow {
 export const GAME_COLUMNS = `id, external_game_id AS "externalGameId", platform, strategy_id AS "strategyId", owner,
   created_at AS "createdAt", updated_at AS "updatedAt"`;
 
+const GAME_BY_ID = prepared('game_by_id', `SELECT ${GAME_COLUMNS} FROM games WHERE id = $1 AND deleted_at IS NULL`);
+
 export const gameNotFound = (gameId: string) => notFound(`Game not found by gameId: ${gameId}`);
 
 /** Someone else's game → 403 (API.md §2). */
@@ -34,11 +38,17 @@ export function assertGameAccess(auth: AuthContext, game: Pick<GameRow, 'owner'>
 /** Loads games for a caller: unknown (or malformed, or deleted) → 404, someone else's → 403 (API.md §2). */
 @Injectable()
 export class GameAccess {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly statements: PreparedStatementRunner,
+  ) {}
 
-  async require(auth: AuthContext, gameId: string, manager: EntityManager = this.dataSource.manager): Promise<GameRow> {
+  /** Outside a transaction (no `manager`) the lookup is a prepared statement on the pool. */
+  async require(auth: AuthContext, gameId: string, manager?: EntityManager): Promise<GameRow> {
     if (!isUuid(gameId)) throw gameNotFound(gameId);
-    const [game] = (await manager.query(`SELECT ${GAME_COLUMNS} FROM games WHERE id = $1 AND deleted_at IS NULL`, [gameId])) as GameRow[];
+    const [game] = manager
+      ? ((await manager.query(GAME_BY_ID.text, [gameId])) as GameRow[])
+      : await this.statements.run<GameRow>(GAME_BY_ID, [gameId]);
     if (!game) throw gameNotFound(gameId);
     assertGameAccess(auth, game);
     return game;

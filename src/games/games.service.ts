@@ -21,6 +21,8 @@ import {
 import { GAME_COLUMNS, GameAccess, type GameRow, type ParamRow } from './game-access.service.js';
 import { assertValidParams, duplicateKeyErrors, insertParams, isUniqueViolation } from './params.js';
 import { containsPattern, ownerKeyOf, stampsOf } from './tenancy.js';
+import { paramsJson } from './params-json.js';
+import { PreparedStatementRunner } from '../database/prepared-statements.js';
 
 const GAME_ORDERINGS = { created_at: 'created_at', externalGameId: 'external_game_id', platform: 'platform' };
 
@@ -61,6 +63,7 @@ export function toEffectiveStrategy(
 export class GamesService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly statements: PreparedStatementRunner,
     private readonly access: GameAccess,
     private readonly registry: StrategyRegistry,
     private readonly audit: AuditLogger,
@@ -83,15 +86,25 @@ export class GamesService {
       where.push(`platform ILIKE $${args.length}`);
     }
     const filter = where.join(' AND ');
-    const [{ total }] = (await this.dataSource.query(`SELECT count(*)::int AS total FROM games WHERE ${filter}`, args)) as Array<{ total: number }>;
-    const games = (await this.dataSource.query(
-      `SELECT ${GAME_COLUMNS} FROM games WHERE ${filter}
-       ORDER BY ${page.column} ${page.direction}, id ${page.direction} LIMIT ${page.pageSize} OFFSET ${page.offset}`,
-      args,
-    )) as GameRow[];
-    const params = await this.paramsOf(games.map((game) => game.id));
+    // One round trip: the page, each game's params and the total (a window count, taken before LIMIT). The text
+    // depends only on the filters and ordering present, so it is prepared once per connection and kind of list.
+    const games = await this.statements.run<GameRow & { params: ParamRow[]; total: number }>(
+      PreparedStatementRunner.forText(
+        `SELECT ${GAME_COLUMNS}, ${paramsJson('game_params', 'games.id')} AS params, count(*) OVER ()::int AS total
+         FROM games WHERE ${filter}
+         ORDER BY ${page.column} ${page.direction}, id ${page.direction} LIMIT $${args.length + 1} OFFSET $${args.length + 2}`,
+      ),
+      [...args, page.pageSize, page.offset],
+    );
+    // A page past the end has no row to carry the total.
+    const total =
+      games[0]?.total ??
+      (page.offset === 0
+        ? 0
+        : (await this.statements.run<{ total: number }>(PreparedStatementRunner.forText(`SELECT count(*)::int AS total FROM games WHERE ${filter}`), args))[0]
+            .total);
     return toPage(
-      games.map((game) => toGameDto(game, params.get(game.id) ?? [])),
+      games.map((game) => toGameDto(game, game.params)),
       total,
       page,
     );
@@ -275,21 +288,6 @@ export class GamesService {
       if (row.externalUserId !== null) task.users.push({ externalUserId: row.externalUserId, created_at: row.createdAt, firstAction: row.firstAt });
     }
     return { gameId: game.id, tasks: [...tasks.values()] };
-  }
-
-  private async paramsOf(gameIds: string[]): Promise<Map<string, ParamRow[]>> {
-    const byGame = new Map<string, ParamRow[]>();
-    if (gameIds.length === 0) return byGame;
-    const rows = (await this.dataSource.query(
-      `SELECT game_id AS "gameId", id, key, value FROM game_params WHERE game_id = ANY($1::uuid[]) ORDER BY created_at, key`,
-      [gameIds],
-    )) as Array<ParamRow & { gameId: string }>;
-    for (const { gameId, ...param } of rows) {
-      const list = byGame.get(gameId) ?? [];
-      list.push(param);
-      byGame.set(gameId, list);
-    }
-    return byGame;
   }
 
   private async assertExternalIdFree(manager: EntityManager, owner: string, externalGameId: string): Promise<void> {

@@ -2,6 +2,7 @@
 // ones (test/bench/baseline-server.ts). All three are prepared statements: planning them costs more than running them.
 //
 import { prepared } from '../database/prepared.js';
+import { paramsJson } from '../games/params-json.js';
 
 // An award is two round trips and no explicit transaction: one read (AWARD_READ) and one write (AWARD_WRITE).
 // The write claims the user's running aggregate on the task with a compare-and-set on its award count, so it writes
@@ -20,10 +21,8 @@ export const AWARD_READ = prepared(
           g.owner, g.created_at AS "gameCreatedAt", g.updated_at AS "gameUpdatedAt",
           t.id AS "taskId", t.external_task_id AS "externalTaskId", t.status AS "taskStatus", t.strategy_id AS "taskStrategyId",
           t.created_at AS "taskCreatedAt", t.updated_at AS "taskUpdatedAt",
-          (SELECT COALESCE(json_agg(json_build_object('id', gp.id, 'key', gp.key, 'value', gp.value) ORDER BY gp.created_at, gp.key), '[]')
-             FROM game_params gp WHERE gp.game_id = g.id) AS "gameParams",
-          (SELECT COALESCE(json_agg(json_build_object('id', tp.id, 'key', tp.key, 'value', tp.value) ORDER BY tp.created_at, tp.key), '[]')
-             FROM task_params tp WHERE tp.task_id = t.id) AS "taskParams",
+          ${paramsJson('game_params', 'g.id')} AS "gameParams",
+          ${paramsJson('task_params', 't.id')} AS "taskParams",
           u.id AS "userId",
           us.award_count AS "userCount", us.first_at AS "userFirstAt", us.last_at AS "userLastAt", us.previous_at AS "userPreviousAt",
           ts.award_count AS "taskCount", ts.first_at AS "taskFirstAt", ts.last_at AS "taskLastAt",

@@ -7,6 +7,8 @@ import { SearchOptionsDto } from '../common/pagination.js';
 import { GameAccess, type GameRow } from '../games/game-access.service.js';
 import { TaskLookup } from '../tasks/task-lookup.service.js';
 import { UserDirectory } from '../users/user-directory.service.js';
+import { prepared } from '../database/prepared.js';
+import { PreparedStatementRunner } from '../database/prepared-statements.js';
 import type {
   GamePointsDetailsDto,
   GamePointsDto,
@@ -18,6 +20,31 @@ import type {
 
 const USER_ORDERINGS = { externalUserId: 'external_user_id' };
 const DETAILS_PER_USER = 100;
+
+/** Per live task of a game (or one task), its users' totals (all users, or those of $2); null user: no awards. */
+const TOTALS = prepared(
+  'points_totals',
+  `SELECT t.id AS "taskId", t.external_task_id AS "externalTaskId", u.id AS "userId", u.external_user_id AS "externalUserId",
+              s.points_total AS points, s.award_count AS "timesAwarded"
+       FROM tasks t
+       LEFT JOIN task_user_award_stats s ON s.task_id = t.id AND s.award_count > 0 AND ($2::uuid[] IS NULL OR s.user_id = ANY($2::uuid[]))
+       LEFT JOIN users u ON u.id = s.user_id
+       WHERE t.game_id = $1 AND t.deleted_at IS NULL AND ($3::uuid IS NULL OR t.id = $3::uuid)
+       ORDER BY t.created_at, t.id, u.external_user_id`,
+);
+
+/** The latest awards of each (task, user) pair of the users $1 (on one task, $2, or all), newest first. */
+const LATEST_AWARDS = prepared(
+  'points_latest_awards',
+  `SELECT s.task_id AS "taskId", s.user_id AS "userId", p.points, p.case_name AS "caseName", p.created_at AS "createdAt"
+       FROM task_user_award_stats s
+       CROSS JOIN LATERAL (
+         SELECT points, case_name, created_at FROM user_points
+         WHERE task_id = s.task_id AND user_id = s.user_id ORDER BY created_at DESC LIMIT ${DETAILS_PER_USER}
+       ) p
+       WHERE s.user_id = ANY($1::uuid[]) AND ($2::uuid IS NULL OR s.task_id = $2::uuid)
+       ORDER BY s.task_id, s.user_id, p.created_at DESC`,
+);
 
 interface TotalRow {
   taskId: string;
@@ -44,6 +71,7 @@ export class PointsQueryService {
     private readonly games: GameAccess,
     private readonly tasks: TaskLookup,
     private readonly users: UserDirectory,
+    private readonly statements: PreparedStatementRunner,
   ) {}
 
   async gamePoints(auth: AuthContext, gameId: string): Promise<GamePointsDto> {
@@ -117,28 +145,28 @@ export class PointsQueryService {
 
   /** Per live task (or one task), its users' totals; a task without awards comes back with a null user. */
   private async totals(game: GameRow, userIds?: string[], taskId?: string): Promise<TotalRow[]> {
-    return (await this.dataSource.query(
-      `SELECT t.id AS "taskId", t.external_task_id AS "externalTaskId", u.id AS "userId", u.external_user_id AS "externalUserId",
-              s.points_total AS points, s.award_count AS "timesAwarded"
-       FROM tasks t
-       LEFT JOIN task_user_award_stats s ON s.task_id = t.id AND s.award_count > 0 AND ($2::uuid[] IS NULL OR s.user_id = ANY($2::uuid[]))
-       LEFT JOIN users u ON u.id = s.user_id
-       WHERE t.game_id = $1 AND t.deleted_at IS NULL AND ($3::uuid IS NULL OR t.id = $3::uuid)
-       ORDER BY t.created_at, t.id, u.external_user_id`,
-      [game.id, userIds ?? null, taskId ?? null],
-    )) as TotalRow[];
+    return this.statements.run<TotalRow>(TOTALS, [game.id, userIds ?? null, taskId ?? null]);
   }
 
-  /** The users with awards in the game (or one task of it), one page of them. */
+  /**
+   * The users with awards in the game (or one task of it), one page of them, and how many there are — in one round
+   * trip, starting from the game's aggregates (never from every user of every tenant).
+   */
   private async userPage(game: GameRow, page: ResolvedPage, taskId?: string): Promise<{ userIds: string[]; searchOptions: SearchOptionsDto }> {
-    const from = `FROM users u WHERE EXISTS (
-        SELECT 1 FROM task_user_award_stats s JOIN tasks t ON t.id = s.task_id AND t.deleted_at IS NULL
-        WHERE s.user_id = u.id AND s.game_id = $1 AND s.award_count > 0 AND ($2::uuid IS NULL OR s.task_id = $2::uuid))`;
-    const [{ total }] = (await this.dataSource.query(`SELECT count(*)::int AS total ${from}`, [game.id, taskId ?? null])) as Array<{ total: number }>;
-    const users = (await this.dataSource.query(
-      `SELECT u.id ${from} ORDER BY u.${page.column} ${page.direction} LIMIT ${page.pageSize} OFFSET ${page.offset}`,
-      [game.id, taskId ?? null],
-    )) as Array<{ id: string }>;
+    const awarded = `SELECT DISTINCT s.user_id FROM task_user_award_stats s JOIN tasks t ON t.id = s.task_id AND t.deleted_at IS NULL
+        WHERE s.game_id = $1 AND s.award_count > 0 AND ($2::uuid IS NULL OR s.task_id = $2::uuid)`;
+    const values = [game.id, taskId ?? null];
+    const users = await this.statements.run<{ id: string; total: number }>(
+      PreparedStatementRunner.forText(
+        `SELECT u.id, count(*) OVER ()::int AS total FROM (${awarded}) a JOIN users u ON u.id = a.user_id
+         ORDER BY u.${page.column} ${page.direction} LIMIT $3 OFFSET $4`,
+      ),
+      [...values, page.pageSize, page.offset],
+    );
+    // A page past the end has no row to carry the total.
+    const total =
+      users[0]?.total ??
+      (page.offset === 0 ? 0 : (await this.statements.run<{ total: number }>(PreparedStatementRunner.forText(`SELECT count(*)::int AS total FROM (${awarded}) a`), values))[0].total);
     return {
       userIds: users.map((user) => user.id),
       searchOptions: { ordering: page.ordering, page: page.page, page_size: page.pageSize, total_count: total },
@@ -149,17 +177,7 @@ export class PointsQueryService {
   private async details(userIds: string[], taskId?: string): Promise<Map<string, PointsDataDto[]>> {
     const byPair = new Map<string, PointsDataDto[]>();
     if (userIds.length === 0) return byPair;
-    const rows = (await this.dataSource.query(
-      `SELECT s.task_id AS "taskId", s.user_id AS "userId", p.points, p.case_name AS "caseName", p.created_at AS "createdAt"
-       FROM task_user_award_stats s
-       CROSS JOIN LATERAL (
-         SELECT points, case_name, created_at FROM user_points
-         WHERE task_id = s.task_id AND user_id = s.user_id ORDER BY created_at DESC LIMIT ${DETAILS_PER_USER}
-       ) p
-       WHERE s.user_id = ANY($1::uuid[]) AND ($2::uuid IS NULL OR s.task_id = $2::uuid)
-       ORDER BY s.task_id, s.user_id, p.created_at DESC`,
-      [userIds, taskId ?? null],
-    )) as DetailRow[];
+    const rows = await this.statements.run<DetailRow>(LATEST_AWARDS, [userIds, taskId ?? null]);
     for (const row of rows) {
       const key = `${row.taskId}:${row.userId}`;
       const list = byPair.get(key) ?? [];

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { PreparedStatementRunner } from '../database/prepared-statements.js';
 import { GamesModule } from '../games/games.module.js';
 import { StrategiesModule } from '../strategies/strategies.module.js';
 import { TasksModule } from '../tasks/tasks.module.js';
@@ -12,6 +11,6 @@ import { SimulationService } from './simulation.service.js';
 @Module({
   imports: [GamesModule, TasksModule, UsersModule, StrategiesModule],
   controllers: [PointsController],
-  providers: [PreparedStatementRunner, AwardService, PointsQueryService, SimulationService],
+  providers: [AwardService, PointsQueryService, SimulationService],
 })
 export class PointsModule {}

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { prepared } from '../database/prepared.js';
+import { PreparedStatementRunner } from '../database/prepared-statements.js';
 import { notFound } from '../common/domain-error.js';
 import type { GameRow, ParamRow } from '../games/game-access.service.js';
 import { isUuid } from '../games/tenancy.js';
@@ -20,21 +22,30 @@ export interface TaskRow {
 export const TASK_COLUMNS = `id, game_id AS "gameId", external_task_id AS "externalTaskId", status, strategy_id AS "strategyId",
   created_at AS "createdAt", updated_at AS "updatedAt"`;
 
+const TASK_BY_EXTERNAL_ID = prepared(
+  'task_by_external_id',
+  `SELECT ${TASK_COLUMNS} FROM tasks WHERE game_id = $1 AND external_task_id = $2 AND deleted_at IS NULL`,
+);
+
 export const taskNotFoundByExternalId = (externalTaskId: string, gameId: string) =>
   notFound(`Task not found with externalTaskId: ${externalTaskId} for gameId: ${gameId}`);
 
 /** Finds live tasks of a game the caller already has access to. */
 @Injectable()
 export class TaskLookup {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly statements: PreparedStatementRunner,
+  ) {}
 
-  async requireByExternalId(game: GameRow, externalTaskId: string, manager: EntityManager = this.dataSource.manager): Promise<TaskRow> {
+  /** Outside a transaction (no `manager`) the lookup is a prepared statement on the pool. */
+  async requireByExternalId(game: GameRow, externalTaskId: string, manager?: EntityManager): Promise<TaskRow> {
+    const values = [game.id, externalTaskId];
     const [task] = externalTaskId.includes('\u0000')
       ? []
-      : ((await manager.query(`SELECT ${TASK_COLUMNS} FROM tasks WHERE game_id = $1 AND external_task_id = $2 AND deleted_at IS NULL`, [
-          game.id,
-          externalTaskId,
-        ])) as TaskRow[]);
+      : manager
+        ? ((await manager.query(TASK_BY_EXTERNAL_ID.text, values)) as TaskRow[])
+        : await this.statements.run<TaskRow>(TASK_BY_EXTERNAL_ID, values);
     if (!task) throw taskNotFoundByExternalId(externalTaskId, game.id);
     return task;
   }

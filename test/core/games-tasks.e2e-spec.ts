@@ -100,6 +100,9 @@ describe('games, tasks and strategies', () => {
       expect(web.body.items.map((game: { platform: string }) => game.platform)).toEqual(['web-beta', 'web']);
       const paged = await call(t, c.b, 'GET', '/games?ordering=externalGameId&page=2&page_size=2');
       expect(paged.body.items.map((game: { externalGameId: string }) => game.externalGameId)).toEqual(['list_c']);
+      // A page past the end is empty and still tells the total (no row carries it: counted on its own).
+      const pastTheEnd = await call(t, c.b, 'GET', '/games?ordering=externalGameId&externalGameId=list_&page=5&page_size=2');
+      expect(pastTheEnd.body).toEqual({ items: [], search_options: { ordering: 'externalGameId', page: 5, page_size: 2, total_count: 3 } });
       const newest = await call(t, c.b, 'GET', '/games');
       expect(newest.body.search_options.ordering).toBe('-created_at');
       expect(newest.body.items[0].externalGameId).toBe('list_c');

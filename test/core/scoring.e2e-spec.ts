@@ -145,6 +145,10 @@ describe('scoring through POST …/points (default strategy)', () => {
     expect(details.body.task[0].points[0].pointsData[0]).toEqual({ points: 8, caseName: 'IndividualAdjustment', created_at: at('10:02:40') });
     const secondPage = await call(t, c.a, 'GET', `/games/${gameId}/points/details?page=2&page_size=1`);
     expect(secondPage.body.task[0].points.map((user: { externalUserId: string }) => user.externalUserId)).toEqual(['bob']);
+    expect(secondPage.body.search_options.total_count).toBe(2);
+    const pastTheEnd = await call(t, c.a, 'GET', `/games/${gameId}/points/details?page=9&page_size=1`);
+    expect(pastTheEnd.body.task).toEqual([{ externalTaskId, points: [] }]);
+    expect(pastTheEnd.body.search_options).toEqual({ ordering: 'externalUserId', page: 9, page_size: 1, total_count: 2 });
 
     expect((await call(t, c.a, 'GET', `/games/${gameId}/users/alice/points`)).body).toEqual([{ externalTaskId, points: 11, timesAwarded: 4 }]);
     expect((await call(t, c.a, 'GET', `/games/${gameId}/tasks/${externalTaskId}/points`)).body).toEqual([
