@@ -10,17 +10,15 @@ import { paramsJson } from '../games/params-json.js';
 // path (AWARD_LOCK_USER_STATS in a transaction, then the same read and write).
 
 /**
- * Everything an award needs, in one snapshot: the game, the task (by external id), both scopes' params, the user (in
+ * Everything an award needs (and nothing more: every column costs parsing on the hot path), in one snapshot: the game, the task (by external id), both scopes' params, the user (in
  * the game owner's namespace), both running aggregates and the award already stored under the idempotency key.
  * One row when the game exists (task and user columns null when unknown), none otherwise.
  * $1 game id, $2 external task id, $3 external user id, $4 idempotency key (or null).
  */
 export const AWARD_READ = prepared(
   'award_read',
-  `SELECT g.id AS "gameId", g.external_game_id AS "externalGameId", g.platform, g.strategy_id AS "gameStrategyId",
-          g.owner, g.created_at AS "gameCreatedAt", g.updated_at AS "gameUpdatedAt",
+  `SELECT g.id AS "gameId", g.strategy_id AS "gameStrategyId", g.owner,
           t.id AS "taskId", t.external_task_id AS "externalTaskId", t.status AS "taskStatus", t.strategy_id AS "taskStrategyId",
-          t.created_at AS "taskCreatedAt", t.updated_at AS "taskUpdatedAt",
           ${paramsJson('game_params', 'g.id')} AS "gameParams",
           ${paramsJson('task_params', 't.id')} AS "taskParams",
           u.id AS "userId",
@@ -113,18 +111,12 @@ export const AWARD_WRITE = prepared(
 /** The row of AWARD_READ. */
 export interface AwardReadRow {
   gameId: string;
-  externalGameId: string;
-  platform: string;
   gameStrategyId: string;
   owner: string;
-  gameCreatedAt: Date;
-  gameUpdatedAt: Date;
   taskId: string | null;
   externalTaskId: string | null;
   taskStatus: 'open' | 'closed' | null;
   taskStrategyId: string | null;
-  taskCreatedAt: Date | null;
-  taskUpdatedAt: Date | null;
   gameParams: Array<{ id: string; key: string; value: string | number | boolean }>;
   taskParams: Array<{ id: string; key: string; value: string | number | boolean }>;
   userId: string | null;

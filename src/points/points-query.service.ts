@@ -150,16 +150,18 @@ export class PointsQueryService {
 
   /**
    * The users with awards in the game (or one task of it), one page of them, and how many there are — in one round
-   * trip, starting from the game's aggregates (never from every user of every tenant).
+   * trip, starting from the game's aggregates and tasks: its cost follows the game's users, never every user or task
+   * of every tenant (the sort key is a per-user index probe, which the planner cannot turn into a scan of `users`).
    */
   private async userPage(game: GameRow, page: ResolvedPage, taskId?: string): Promise<{ userIds: string[]; searchOptions: SearchOptionsDto }> {
-    const awarded = `SELECT DISTINCT s.user_id FROM task_user_award_stats s JOIN tasks t ON t.id = s.task_id AND t.deleted_at IS NULL
+    const awarded = `SELECT DISTINCT s.user_id FROM task_user_award_stats s
+        JOIN tasks t ON t.id = s.task_id AND t.game_id = $1 AND t.deleted_at IS NULL
         WHERE s.game_id = $1 AND s.award_count > 0 AND ($2::uuid IS NULL OR s.task_id = $2::uuid)`;
     const values = [game.id, taskId ?? null];
     const users = await this.statements.run<{ id: string; total: number }>(
       PreparedStatementRunner.forText(
-        `SELECT u.id, count(*) OVER ()::int AS total FROM (${awarded}) a JOIN users u ON u.id = a.user_id
-         ORDER BY u.${page.column} ${page.direction} LIMIT $3 OFFSET $4`,
+        `SELECT a.user_id AS id, count(*) OVER ()::int AS total FROM (${awarded}) a
+         ORDER BY (SELECT u.${page.column} FROM users u WHERE u.id = a.user_id) ${page.direction} LIMIT $3 OFFSET $4`,
       ),
       [...values, page.pageSize, page.offset],
     );
