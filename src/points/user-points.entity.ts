@@ -26,15 +26,17 @@ export class UserPoints {
   @Column({ name: 'task_id', type: 'uuid' })
   taskId: string;
 
-  @ManyToOne(() => Task)
-  @JoinColumn({ name: 'task_id', foreignKeyConstraintName: 'user_points_task_id_fkey' })
+  // No foreign keys to the game, the task or the key: every award would lock those shared rows (see the migration
+  // HotParentForeignKeys1764120000000).
+  @ManyToOne(() => Task, { createForeignKeyConstraints: false })
+  @JoinColumn({ name: 'task_id' })
   task?: Task;
 
   @Column({ name: 'game_id', type: 'uuid' })
   gameId: string;
 
-  @ManyToOne(() => Game)
-  @JoinColumn({ name: 'game_id', foreignKeyConstraintName: 'user_points_game_id_fkey' })
+  @ManyToOne(() => Game, { createForeignKeyConstraints: false })
+  @JoinColumn({ name: 'game_id' })
   game?: Game;
 
   @Column({ type: 'integer' })
@@ -59,8 +61,8 @@ export class UserPoints {
   @Column({ name: 'api_key_used', type: 'uuid', nullable: true })
   apiKeyUsed: string | null;
 
-  @ManyToOne(() => ApiKey)
-  @JoinColumn({ name: 'api_key_used', foreignKeyConstraintName: 'user_points_api_key_used_fkey' })
+  @ManyToOne(() => ApiKey, { createForeignKeyConstraints: false })
+  @JoinColumn({ name: 'api_key_used' })
   apiKey?: ApiKey;
 
   @Column({ name: 'oauth_user_id', type: 'text', nullable: true })

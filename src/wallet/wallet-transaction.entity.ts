@@ -36,8 +36,9 @@ export class WalletTransaction {
   @Column({ name: 'api_key_used', type: 'uuid', nullable: true })
   apiKeyUsed: string | null;
 
-  @ManyToOne(() => ApiKey)
-  @JoinColumn({ name: 'api_key_used', foreignKeyConstraintName: 'wallet_transactions_api_key_used_fkey' })
+  // No foreign key to the key: every award would lock that shared row (migration HotParentForeignKeys1764120000000).
+  @ManyToOne(() => ApiKey, { createForeignKeyConstraints: false })
+  @JoinColumn({ name: 'api_key_used' })
   apiKey?: ApiKey;
 
   @Column({ name: 'oauth_user_id', type: 'text', nullable: true })
