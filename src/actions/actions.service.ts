@@ -6,7 +6,6 @@ import type { AppConfig } from '../config/config.schema.js';
 import type { AuthContext } from '../auth/auth-context.js';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/domain-error.js';
-import { GameAccess } from '../games/game-access.service.js';
 import { stampsOf } from '../games/tenancy.js';
 import { SLUG_1_100 } from '../games/validators.js';
 import { validationFailed } from '../common/validation.js';
@@ -36,15 +35,13 @@ export class ActionsService {
   constructor(
     private readonly statements: PreparedStatementRunner,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly games: GameAccess,
     private readonly tasks: TaskLookup,
     private readonly users: UserDirectory,
     private readonly clock: Clock,
   ) {}
 
   async addToTask(auth: AuthContext, gameId: string, externalTaskId: string, dto: TaskActionDto): Promise<ActionCreatedDto> {
-    const game = await this.games.require(auth, gameId);
-    const task = await this.tasks.requireByExternalId(game, externalTaskId);
+    const { game, task } = await this.tasks.requireGameAndTask(auth, gameId, externalTaskId);
     if (task.status === 'closed') throw new DomainError('gone', TASK_NOT_ACTIVE);
     return this.insert(auth, game.owner, dto.externalUserId, dto, game.id, task.id);
   }

@@ -107,16 +107,14 @@ export class PointsQueryService {
   }
 
   async taskPoints(auth: AuthContext, gameId: string, externalTaskId: string): Promise<UserPointsDto[]> {
-    const game = await this.games.require(auth, gameId);
-    const task = await this.tasks.requireByExternalId(game, externalTaskId);
+    const { game, task } = await this.tasks.requireGameAndTask(auth, gameId, externalTaskId);
     const rows = await this.totals(game, undefined, task.id);
     return rows.filter((row) => row.userId !== null).map(totalOf);
   }
 
   /** One task's users, a page of them (ordered by externalUserId), each with their latest 100 awards. */
   async taskPointsDetails(auth: AuthContext, gameId: string, externalTaskId: string, query: PageQueryDto): Promise<{ items: UserPointsWithDetailsDto[]; total: number }> {
-    const game = await this.games.require(auth, gameId);
-    const task = await this.tasks.requireByExternalId(game, externalTaskId);
+    const { game, task } = await this.tasks.requireGameAndTask(auth, gameId, externalTaskId);
     const page = resolvePage(query, USER_ORDERINGS, 'externalUserId');
     const { userIds, searchOptions } = await this.userPage(game, page, task.id);
     const rows = (await this.totals(game, userIds, task.id)).filter((row) => row.userId !== null);
@@ -128,8 +126,7 @@ export class PointsQueryService {
   }
 
   async taskUserPoints(auth: AuthContext, gameId: string, externalTaskId: string, externalUserId: string): Promise<UserPointsWithDetailsDto[]> {
-    const game = await this.games.require(auth, gameId);
-    const task = await this.tasks.requireByExternalId(game, externalTaskId);
+    const { game, task } = await this.tasks.requireGameAndTask(auth, gameId, externalTaskId);
     const user = await this.users.require(game.owner, externalUserId);
     const [row] = (await this.totals(game, [user.id], task.id)).filter((candidate) => candidate.userId !== null);
     const details = await this.details([user.id], task.id);

@@ -4,7 +4,8 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { prepared } from '../database/prepared.js';
 import { PreparedStatementRunner } from '../database/prepared-statements.js';
 import { notFound } from '../common/domain-error.js';
-import type { GameRow, ParamRow } from '../games/game-access.service.js';
+import { assertGameAccess, gameNotFound, type GameRow, type ParamRow } from '../games/game-access.service.js';
+import type { AuthContext } from '../auth/auth-context.js';
 import { isUuid } from '../games/tenancy.js';
 import type { TaskStatus } from './task.entity.js';
 
@@ -27,6 +28,27 @@ const TASK_BY_EXTERNAL_ID = prepared(
   `SELECT ${TASK_COLUMNS} FROM tasks WHERE game_id = $1 AND external_task_id = $2 AND deleted_at IS NULL`,
 );
 
+/** A live game and its live task by external id, in one round trip; task columns are null when it has none. */
+const GAME_AND_TASK = prepared(
+  'game_and_task',
+  `SELECT g.id, g.external_game_id AS "externalGameId", g.platform, g.strategy_id AS "strategyId", g.owner,
+          g.created_at AS "createdAt", g.updated_at AS "updatedAt",
+          t.id AS "taskId", t.external_task_id AS "taskExternalTaskId", t.status AS "taskStatus", t.strategy_id AS "taskStrategyId",
+          t.created_at AS "taskCreatedAt", t.updated_at AS "taskUpdatedAt"
+   FROM games g
+   LEFT JOIN tasks t ON t.game_id = g.id AND t.external_task_id = $2 AND t.deleted_at IS NULL
+   WHERE g.id = $1 AND g.deleted_at IS NULL`,
+);
+
+interface GameAndTaskRow extends GameRow {
+  taskId: string | null;
+  taskExternalTaskId: string | null;
+  taskStatus: TaskStatus | null;
+  taskStrategyId: string | null;
+  taskCreatedAt: Date | null;
+  taskUpdatedAt: Date | null;
+}
+
 export const taskNotFoundByExternalId = (externalTaskId: string, gameId: string) =>
   notFound(`Task not found with externalTaskId: ${externalTaskId} for gameId: ${gameId}`);
 
@@ -37,6 +59,23 @@ export class TaskLookup {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly statements: PreparedStatementRunner,
   ) {}
+
+  /**
+   * The game (404 unknown, 403 someone else's) and its task by external id (404), in one round trip — as
+   * `GameAccess.require` then `requireByExternalId`, with the same errors in the same order.
+   */
+  async requireGameAndTask(auth: AuthContext, gameId: string, externalTaskId: string): Promise<{ game: GameRow; task: TaskRow }> {
+    if (!isUuid(gameId)) throw gameNotFound(gameId);
+    const [row] = await this.statements.run<GameAndTaskRow>(GAME_AND_TASK, [gameId, externalTaskId.includes('\u0000') ? null : externalTaskId]);
+    if (!row) throw gameNotFound(gameId);
+    const { taskId, taskExternalTaskId, taskStatus, taskStrategyId, taskCreatedAt, taskUpdatedAt, ...game } = row;
+    assertGameAccess(auth, game);
+    if (!taskId) throw taskNotFoundByExternalId(externalTaskId, game.id);
+    return {
+      game,
+      task: { id: taskId, gameId: game.id, externalTaskId: taskExternalTaskId!, status: taskStatus!, strategyId: taskStrategyId, createdAt: taskCreatedAt!, updatedAt: taskUpdatedAt! },
+    };
+  }
 
   /** Outside a transaction (no `manager`) the lookup is a prepared statement on the pool. */
   async requireByExternalId(game: GameRow, externalTaskId: string, manager?: EntityManager): Promise<TaskRow> {

@@ -141,8 +141,7 @@ export class TasksService {
   }
 
   async get(auth: AuthContext, gameId: string, externalTaskId: string): Promise<TaskDto> {
-    const game = await this.games.require(auth, gameId);
-    const task = await this.tasks.requireByExternalId(game, externalTaskId);
+    const { game, task } = await this.tasks.requireGameAndTask(auth, gameId, externalTaskId);
     return (await this.toDtos(game, [task]))[0];
   }
 
