@@ -104,7 +104,7 @@ export class AwardService {
         userId = ensured.id;
         createdUser = ensured.created;
       }
-      await db.run(AWARD_LOCK_USER_STATS, [lost.taskId, userId, lost.gameId]);
+      await db.run(AWARD_LOCK_USER_STATS, [lost.taskId, userId, lost.gameId, request.dto.externalUserId]);
       const result = await this.attempt(db, request, createdUser);
       if (!('outcome' in result)) throw new Error('An award lost its claim on the user aggregate it had locked');
       // A replay writes nothing: the user and aggregate this transaction may have created go with the rollback.

@@ -37,11 +37,11 @@ export const AWARD_READ = prepared(
 
 /**
  * The locked path only (in a transaction): locks the user's running aggregate on the task, creating it (empty) if new,
- * so the read and write that follow cannot be overtaken. $1 task, $2 user, $3 game.
+ * so the read and write that follow cannot be overtaken. $1 task, $2 user, $3 game, $4 external user id.
  */
 export const AWARD_LOCK_USER_STATS = prepared(
   'award_lock_user_stats',
-  `INSERT INTO task_user_award_stats (task_id, user_id, game_id) VALUES ($1, $2, $3)
+  `INSERT INTO task_user_award_stats (task_id, user_id, game_id, external_user_id) VALUES ($1, $2, $3, $4)
    ON CONFLICT (task_id, user_id) DO UPDATE SET award_count = task_user_award_stats.award_count
    RETURNING award_count AS "awardCount"`,
 );
@@ -75,8 +75,8 @@ export const AWARD_WRITE = prepared(
      WHERE task_id = $2::uuid AND user_id = $1::uuid AND $17::bigint IS NOT NULL AND award_count = $17::bigint
      RETURNING 1 AS claimed
    ), user_stats_created AS (
-     INSERT INTO task_user_award_stats (task_id, user_id, game_id, award_count, points_total, first_at, last_at)
-     SELECT $2::uuid, id, $3::uuid, 1, $4::int, $12::timestamptz, $12::timestamptz FROM award_user WHERE $17::bigint IS NULL
+     INSERT INTO task_user_award_stats (task_id, user_id, game_id, external_user_id, award_count, points_total, first_at, last_at)
+     SELECT $2::uuid, id, $3::uuid, $15, 1, $4::int, $12::timestamptz, $12::timestamptz FROM award_user WHERE $17::bigint IS NULL
      ON CONFLICT (task_id, user_id) DO NOTHING
      RETURNING 1 AS claimed
    ), claim AS (

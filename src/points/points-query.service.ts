@@ -84,7 +84,7 @@ export class PointsQueryService {
     const game = await this.games.require(auth, gameId);
     const page = resolvePage(query, USER_ORDERINGS, 'externalUserId');
     const { userIds, searchOptions } = await this.userPage(game, page);
-    const rows = await this.totals(game, userIds);
+    const rows = inPageOrder(await this.totals(game, userIds), userIds);
     const details = await this.details(userIds);
     return {
       externalGameId: game.externalGameId,
@@ -117,7 +117,7 @@ export class PointsQueryService {
     const { game, task } = await this.tasks.requireGameAndTask(auth, gameId, externalTaskId);
     const page = resolvePage(query, USER_ORDERINGS, 'externalUserId');
     const { userIds, searchOptions } = await this.userPage(game, page, task.id);
-    const rows = (await this.totals(game, userIds, task.id)).filter((row) => row.userId !== null);
+    const rows = inPageOrder(await this.totals(game, userIds, task.id), userIds).filter((row) => row.userId !== null);
     const details = await this.details(userIds, task.id);
     return {
       items: rows.map((row) => ({ ...totalOf(row), pointsData: details.get(`${row.taskId}:${row.userId}`) ?? [] })),
@@ -147,28 +147,32 @@ export class PointsQueryService {
 
   /**
    * The users with awards in the game (or one task of it), one page of them, and how many there are — in one round
-   * trip, starting from the game's aggregates and tasks: its cost follows the game's users, never every user or task
-   * of every tenant (the sort key is a per-user index probe, which the planner cannot turn into a scan of `users`).
+   * trip. The page is read in index order from the users' running aggregates, which carry the external id
+   * (`(game_id, external_user_id, user_id)`), so it costs the page; the total is an index-only count of the game's
+   * aggregates. Neither ever touches another tenant's users or tasks.
    */
   private async userPage(game: GameRow, page: ResolvedPage, taskId?: string): Promise<{ userIds: string[]; searchOptions: SearchOptionsDto }> {
-    const awarded = `SELECT DISTINCT s.user_id FROM task_user_award_stats s
-        JOIN tasks t ON t.id = s.task_id AND t.game_id = $1 AND t.deleted_at IS NULL
-        WHERE s.game_id = $1 AND s.award_count > 0 AND ($2::uuid IS NULL OR s.task_id = $2::uuid)`;
+    // Deleted tasks (usually none) are filtered out, not joined in: a join would drive the plan away from index order.
+    const awarded = `FROM task_user_award_stats s
+        WHERE s.game_id = $1 AND s.award_count > 0 AND ($2::uuid IS NULL OR s.task_id = $2::uuid)
+          AND s.task_id <> ALL (SELECT t.id FROM tasks t WHERE t.game_id = $1 AND t.deleted_at IS NOT NULL)`;
+    const column = `s.${page.column}`;
     const values = [game.id, taskId ?? null];
+    const total = `(SELECT count(DISTINCT s.user_id) ${awarded})::int`;
     const users = await this.statements.run<{ id: string; total: number }>(
       PreparedStatementRunner.forText(
-        `SELECT a.user_id AS id, count(*) OVER ()::int AS total FROM (${awarded}) a
-         ORDER BY (SELECT u.${page.column} FROM users u WHERE u.id = a.user_id) ${page.direction} LIMIT $3 OFFSET $4`,
+        `SELECT a.user_id AS id, ${total} AS total
+         FROM (SELECT DISTINCT ${column}, s.user_id ${awarded} ORDER BY ${column} ${page.direction}, s.user_id LIMIT $3 OFFSET $4) a
+         ORDER BY a.${page.column} ${page.direction}`,
       ),
       [...values, page.pageSize, page.offset],
     );
     // A page past the end has no row to carry the total.
-    const total =
-      users[0]?.total ??
-      (page.offset === 0 ? 0 : (await this.statements.run<{ total: number }>(PreparedStatementRunner.forText(`SELECT count(*)::int AS total FROM (${awarded}) a`), values))[0].total);
+    const totalCount =
+      users[0]?.total ?? (page.offset === 0 ? 0 : (await this.statements.run<{ total: number }>(PreparedStatementRunner.forText(`SELECT ${total} AS total`), values))[0].total);
     return {
       userIds: users.map((user) => user.id),
-      searchOptions: { ordering: page.ordering, page: page.page, page_size: page.pageSize, total_count: total },
+      searchOptions: { ordering: page.ordering, page: page.page, page_size: page.pageSize, total_count: totalCount },
     };
   }
 
@@ -185,6 +189,15 @@ export class PointsQueryService {
     }
     return byPair;
   }
+}
+
+/** Each task's users in the page's order (the requested ordering, ascending or descending), tasks kept in order. */
+function inPageOrder(rows: TotalRow[], userIds: string[]): TotalRow[] {
+  const rank = new Map(userIds.map((id, index) => [id, index]));
+  const taskOrder = new Map<string, number>();
+  for (const row of rows) if (!taskOrder.has(row.taskId)) taskOrder.set(row.taskId, taskOrder.size);
+  const rankOf = (row: TotalRow) => (row.userId === null ? -1 : (rank.get(row.userId) ?? -1));
+  return [...rows].sort((a, b) => taskOrder.get(a.taskId)! - taskOrder.get(b.taskId)! || rankOf(a) - rankOf(b));
 }
 
 function totalOf(row: TotalRow): UserPointsDto {

@@ -7,6 +7,7 @@ import { EndUser } from '../users/end-user.entity.js';
 @Entity({ name: 'task_user_award_stats' })
 @Index('task_user_award_stats_game_id_user_id_idx', ['gameId', 'userId'])
 @Index('task_user_award_stats_user_id_idx', ['userId'])
+@Index('task_user_award_stats_game_id_external_user_id_idx', ['gameId', 'externalUserId', 'userId'])
 export class TaskUserAwardStats {
   @PrimaryColumn({ name: 'task_id', type: 'uuid', primaryKeyConstraintName: 'task_user_award_stats_pkey' })
   taskId: string;
@@ -21,6 +22,10 @@ export class TaskUserAwardStats {
   @ManyToOne(() => EndUser)
   @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'task_user_award_stats_user_id_fkey' })
   user?: EndUser;
+
+  /** The user's external id (never changes): details pages read users in this order from the index. */
+  @Column({ name: 'external_user_id', type: 'text' })
+  externalUserId: string;
 
   @Column({ name: 'game_id', type: 'uuid' })
   gameId: string;

@@ -161,7 +161,7 @@ async function award(body: AwardBody, idempotencyKey: string | undefined, reply:
         userId = ensured.id as string;
         createdUser = ensured.created as boolean;
       }
-      await client.query({ ...AWARD_LOCK_USER_STATS, values: [lost.taskId, userId, lost.gameId] });
+      await client.query({ ...AWARD_LOCK_USER_STATS, values: [lost.taskId, userId, lost.gameId, body.externalUserId] });
       result = await attempt(client, body, key, requestHash, apiKeyId, createdUser);
       if ('lost' in result) throw new Error('lost a locked claim');
       await client.query(result.status === 201 ? 'COMMIT' : 'ROLLBACK');

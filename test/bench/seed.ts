@@ -83,10 +83,10 @@ export async function seedHistory(databaseUrl: string, target: SeedTarget): Prom
       [target.taskId],
     );
     await client.query(
-      `INSERT INTO task_user_award_stats (task_id, user_id, game_id, award_count, points_total, first_at, last_at, previous_at)
-       SELECT $1::uuid, user_id, $2::uuid, count(*), sum(points), min(created_at), max(created_at),
-              (array_agg(created_at ORDER BY created_at DESC))[2]
-       FROM user_points WHERE task_id = $1::uuid GROUP BY user_id
+      `INSERT INTO task_user_award_stats (task_id, user_id, game_id, external_user_id, award_count, points_total, first_at, last_at, previous_at)
+       SELECT $1::uuid, p.user_id, $2::uuid, u.external_user_id, count(*), sum(p.points), min(p.created_at), max(p.created_at),
+              (array_agg(p.created_at ORDER BY p.created_at DESC))[2]
+       FROM user_points p JOIN users u ON u.id = p.user_id WHERE p.task_id = $1::uuid GROUP BY p.user_id, u.external_user_id
        ON CONFLICT (task_id, user_id) DO UPDATE SET award_count = EXCLUDED.award_count, points_total = EXCLUDED.points_total,
          first_at = EXCLUDED.first_at, last_at = EXCLUDED.last_at, previous_at = EXCLUDED.previous_at`,
       [target.taskId, target.gameId],

@@ -166,4 +166,26 @@ describe('scoring through POST …/points (default strategy)', () => {
     const users = await call(t, c.a, 'GET', `/games/${gameId}/users`);
     expect(users.body).toMatchObject({ gameId, tasks: [{ externalTaskId, users: [{ externalUserId: 'alice', firstAction: at('10:00:00') }, { externalUserId: 'bob', firstAction: at('10:00:30') }] }] });
   });
+
+  it('pages the game details over live tasks only: a user awarded only on a deleted task drops out of the page and the total', async () => {
+    const { gameId, externalTaskId } = await play(c.a, [['carol', '11:00:00'], ['dave', '11:00:10']]);
+    const extra = await createTask(t, c.a, gameId);
+    await play(c.a, [['erin', '11:00:20']], { gameId }, extra.externalTaskId);
+    const before = await call(t, c.a, 'GET', `/games/${gameId}/points/details?ordering=-externalUserId`);
+    expect(before.body.search_options.total_count).toBe(3);
+    expect(before.body.task.flatMap((task: { points: Array<{ externalUserId: string }> }) => task.points.map((user) => user.externalUserId))).toEqual([
+      'dave',
+      'carol',
+      'erin',
+    ]);
+    expect((await call(t, c.a, 'DELETE', `/games/${gameId}/tasks/${extra.taskId}`)).status).toBe(200);
+    const after = await call(t, c.a, 'GET', `/games/${gameId}/points/details?ordering=-externalUserId`);
+    expect(after.body.search_options.total_count).toBe(2);
+    expect(after.body.task).toEqual([
+      {
+        externalTaskId,
+        points: [expect.objectContaining({ externalUserId: 'dave' }), expect.objectContaining({ externalUserId: 'carol' })],
+      },
+    ]);
+  });
 });
