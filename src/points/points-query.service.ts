@@ -55,6 +55,11 @@ interface TotalRow {
   timesAwarded: string | null;
 }
 
+/** A row of a details page: a task's user (or none) with totals and latest awards. */
+interface DetailsRow extends TotalRow {
+  pointsData: PointsDataDto[];
+}
+
 interface DetailRow {
   taskId: string;
   userId: string;
@@ -83,12 +88,10 @@ export class PointsQueryService {
   async gamePointsDetails(auth: AuthContext, gameId: string, query: PageQueryDto): Promise<GamePointsDetailsDto> {
     const game = await this.games.require(auth, gameId);
     const page = resolvePage(query, USER_ORDERINGS, 'externalUserId');
-    const { userIds, searchOptions } = await this.userPage(game, page);
-    const rows = inPageOrder(await this.totals(game, userIds), userIds);
-    const details = await this.details(userIds);
+    const { rows, searchOptions } = await this.detailsPage(game, page);
     return {
       externalGameId: game.externalGameId,
-      task: groupByTask(rows, (row) => ({ ...totalOf(row), pointsData: details.get(`${row.taskId}:${row.userId}`) ?? [] })),
+      task: groupByTask(rows, (row) => ({ ...totalOf(row), pointsData: row.pointsData })),
       search_options: searchOptions,
     };
   }
@@ -116,11 +119,9 @@ export class PointsQueryService {
   async taskPointsDetails(auth: AuthContext, gameId: string, externalTaskId: string, query: PageQueryDto): Promise<{ items: UserPointsWithDetailsDto[]; total: number }> {
     const { game, task } = await this.tasks.requireGameAndTask(auth, gameId, externalTaskId);
     const page = resolvePage(query, USER_ORDERINGS, 'externalUserId');
-    const { userIds, searchOptions } = await this.userPage(game, page, task.id);
-    const rows = inPageOrder(await this.totals(game, userIds, task.id), userIds).filter((row) => row.userId !== null);
-    const details = await this.details(userIds, task.id);
+    const { rows, searchOptions } = await this.detailsPage(game, page, task.id);
     return {
-      items: rows.map((row) => ({ ...totalOf(row), pointsData: details.get(`${row.taskId}:${row.userId}`) ?? [] })),
+      items: rows.filter((row) => row.userId !== null).map((row) => ({ ...totalOf(row), pointsData: row.pointsData })),
       total: searchOptions.total_count,
     };
   }
@@ -146,32 +147,48 @@ export class PointsQueryService {
   }
 
   /**
-   * The users with awards in the game (or one task of it), one page of them, and how many there are — in one round
-   * trip. The page is read in index order from the users' running aggregates, which carry the external id
-   * (`(game_id, external_user_id, user_id)`), so it costs the page; the total is an index-only count of the game's
-   * aggregates. Neither ever touches another tenant's users or tasks.
+   * A page of the users with awards in the game (or one task of it), in one round trip: per live task, the page's
+   * users with their totals and latest 100 awards, in the page's order, and how many such users there are. The page
+   * is read in index order from the users' running aggregates, which carry the external id
+   * (`(game_id, external_user_id, user_id)`), so it costs the page; the total is an index count of the game's
+   * aggregates. Neither ever touches another tenant's users or tasks. Deleted tasks (usually none) are filtered
+   * out rather than joined in, which would drive the plan away from index order.
    */
-  private async userPage(game: GameRow, page: ResolvedPage, taskId?: string): Promise<{ userIds: string[]; searchOptions: SearchOptionsDto }> {
-    // Deleted tasks (usually none) are filtered out, not joined in: a join would drive the plan away from index order.
+  private async detailsPage(game: GameRow, page: ResolvedPage, taskId?: string): Promise<{ rows: DetailsRow[]; searchOptions: SearchOptionsDto }> {
     const awarded = `FROM task_user_award_stats s
         WHERE s.game_id = $1 AND s.award_count > 0 AND ($2::uuid IS NULL OR s.task_id = $2::uuid)
           AND s.task_id <> ALL (SELECT t.id FROM tasks t WHERE t.game_id = $1 AND t.deleted_at IS NOT NULL)`;
-    const column = `s.${page.column}`;
-    const values = [game.id, taskId ?? null];
     const total = `(SELECT count(DISTINCT s.user_id) ${awarded})::int`;
-    const users = await this.statements.run<{ id: string; total: number }>(
+    const order = `${page.column} ${page.direction}`;
+    const values = [game.id, taskId ?? null];
+    const rows = await this.statements.run<DetailsRow & { pointsData: Array<{ points: number; caseName: string; created_at: string }> | null; total: number }>(
       PreparedStatementRunner.forText(
-        `SELECT a.user_id AS id, ${total} AS total
-         FROM (SELECT DISTINCT ${column}, s.user_id ${awarded} ORDER BY ${column} ${page.direction}, s.user_id LIMIT $3 OFFSET $4) a
-         ORDER BY a.${page.column} ${page.direction}`,
+        `WITH page AS (
+           SELECT DISTINCT s.${page.column}, s.user_id ${awarded} ORDER BY s.${order}, s.user_id LIMIT $3 OFFSET $4
+         ), ranked AS (
+           SELECT user_id, row_number() OVER (ORDER BY ${order}) AS rank FROM page
+         )
+         SELECT t.id AS "taskId", t.external_task_id AS "externalTaskId", s.user_id AS "userId", s.external_user_id AS "externalUserId",
+                s.points_total AS points, s.award_count AS "timesAwarded",
+                CASE WHEN s.user_id IS NOT NULL THEN (
+                  SELECT COALESCE(json_agg(json_build_object('points', p.points, 'caseName', p.case_name, 'created_at', p.created_at) ORDER BY p.created_at DESC), '[]')
+                  FROM (SELECT points, case_name, created_at FROM user_points
+                        WHERE task_id = s.task_id AND user_id = s.user_id ORDER BY created_at DESC LIMIT ${DETAILS_PER_USER}) p
+                ) END AS "pointsData",
+                ${total} AS total
+         FROM tasks t
+         LEFT JOIN (task_user_award_stats s JOIN ranked r ON r.user_id = s.user_id) ON s.task_id = t.id AND s.award_count > 0
+         WHERE t.game_id = $1 AND t.deleted_at IS NULL AND ($2::uuid IS NULL OR t.id = $2::uuid)
+         ORDER BY t.created_at, t.id, r.rank`,
       ),
       [...values, page.pageSize, page.offset],
     );
-    // A page past the end has no row to carry the total.
-    const totalCount =
-      users[0]?.total ?? (page.offset === 0 ? 0 : (await this.statements.run<{ total: number }>(PreparedStatementRunner.forText(`SELECT ${total} AS total`), values))[0].total);
+    const totalCount = rows[0]?.total ?? (await this.statements.run<{ total: number }>(PreparedStatementRunner.forText(`SELECT ${total} AS total`), values))[0].total;
     return {
-      userIds: users.map((user) => user.id),
+      rows: rows.map(({ total: _total, pointsData, ...row }) => ({
+        ...row,
+        pointsData: (pointsData ?? []).map((award) => ({ points: award.points, caseName: award.caseName, created_at: new Date(award.created_at) })),
+      })),
       searchOptions: { ordering: page.ordering, page: page.page, page_size: page.pageSize, total_count: totalCount },
     };
   }
@@ -191,20 +208,11 @@ export class PointsQueryService {
   }
 }
 
-/** Each task's users in the page's order (the requested ordering, ascending or descending), tasks kept in order. */
-function inPageOrder(rows: TotalRow[], userIds: string[]): TotalRow[] {
-  const rank = new Map(userIds.map((id, index) => [id, index]));
-  const taskOrder = new Map<string, number>();
-  for (const row of rows) if (!taskOrder.has(row.taskId)) taskOrder.set(row.taskId, taskOrder.size);
-  const rankOf = (row: TotalRow) => (row.userId === null ? -1 : (rank.get(row.userId) ?? -1));
-  return [...rows].sort((a, b) => taskOrder.get(a.taskId)! - taskOrder.get(b.taskId)! || rankOf(a) - rankOf(b));
-}
-
 function totalOf(row: TotalRow): UserPointsDto {
   return { externalUserId: row.externalUserId!, points: Number(row.points), timesAwarded: Number(row.timesAwarded) };
 }
 
-function groupByTask<T>(rows: TotalRow[], map: (row: TotalRow) => T): Array<{ externalTaskId: string; points: T[] }> {
+function groupByTask<R extends TotalRow, T>(rows: R[], map: (row: R) => T): Array<{ externalTaskId: string; points: T[] }> {
   const tasks = new Map<string, { externalTaskId: string; points: T[] }>();
   for (const row of rows) {
     let task = tasks.get(row.taskId);
