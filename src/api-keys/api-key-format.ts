@@ -27,7 +27,7 @@ function randomBase62(length: number): string {
 }
 
 export function checksumOf(text: string): string {
-  return toBase62(crc32(Buffer.from(text, 'utf8')), 6);
+  return toBase62(crc32(text), 6); // zlib's crc32 reads the string as UTF-8 itself
 }
 
 export function composeApiKey(prefix: string, secret: string): string {
