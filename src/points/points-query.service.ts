@@ -4,7 +4,8 @@ import { DataSource } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context.js';
 import { resolvePage, type PageQueryDto, type ResolvedPage } from '../common/pagination.js';
 import { SearchOptionsDto } from '../common/pagination.js';
-import { GameAccess, type GameRow } from '../games/game-access.service.js';
+import { assertGameAccess, GameAccess, gameNotFound, type GameRow } from '../games/game-access.service.js';
+import { isUuid } from '../games/tenancy.js';
 import { TaskLookup } from '../tasks/task-lookup.service.js';
 import { UserDirectory } from '../users/user-directory.service.js';
 import { prepared } from '../database/prepared.js';
@@ -86,9 +87,12 @@ export class PointsQueryService {
   }
 
   async gamePointsDetails(auth: AuthContext, gameId: string, query: PageQueryDto): Promise<GamePointsDetailsDto> {
-    const game = await this.games.require(auth, gameId);
     const page = resolvePage(query, USER_ORDERINGS, 'externalUserId');
-    const { rows, searchOptions } = await this.detailsPage(game, page);
+    if (!isUuid(gameId)) throw gameNotFound(gameId);
+    // One round trip: the game comes with its page (404 and 403 are decided on it before anything is answered).
+    const { game, rows, searchOptions } = await this.detailsPage(gameId, page);
+    if (!game) throw gameNotFound(gameId);
+    assertGameAccess(auth, game);
     return {
       externalGameId: game.externalGameId,
       task: groupByTask(rows, (row) => ({ ...totalOf(row), pointsData: row.pointsData })),
@@ -119,7 +123,7 @@ export class PointsQueryService {
   async taskPointsDetails(auth: AuthContext, gameId: string, externalTaskId: string, query: PageQueryDto): Promise<{ items: UserPointsWithDetailsDto[]; total: number }> {
     const { game, task } = await this.tasks.requireGameAndTask(auth, gameId, externalTaskId);
     const page = resolvePage(query, USER_ORDERINGS, 'externalUserId');
-    const { rows, searchOptions } = await this.detailsPage(game, page, task.id);
+    const { rows, searchOptions } = await this.detailsPage(game.id, page, task.id);
     return {
       items: rows.filter((row) => row.userId !== null).map((row) => ({ ...totalOf(row), pointsData: row.pointsData })),
       total: searchOptions.total_count,
@@ -147,28 +151,36 @@ export class PointsQueryService {
   }
 
   /**
-   * A page of the users with awards in the game (or one task of it), in one round trip: per live task, the page's
-   * users with their totals and latest 100 awards, in the page's order, and how many such users there are. The page
+   * A page of the users with awards in the game (or one task of it), in one round trip: the game (no row: unknown or
+   * deleted), and per live task the page's users with their totals and latest 100 awards, in the page's order, and
+   * how many such users there are (the count is on every row, even past the last page). The page
    * is read in index order from the users' running aggregates, which carry the external id
    * (`(game_id, external_user_id, user_id)`), so it costs the page; the total is an index count of the game's
    * aggregates. Neither ever touches another tenant's users or tasks. Deleted tasks (usually none) are filtered
    * out rather than joined in, which would drive the plan away from index order.
    */
-  private async detailsPage(game: GameRow, page: ResolvedPage, taskId?: string): Promise<{ rows: DetailsRow[]; searchOptions: SearchOptionsDto }> {
+  private async detailsPage(
+    gameId: string,
+    page: ResolvedPage,
+    taskId?: string,
+  ): Promise<{ game?: Pick<GameRow, 'id' | 'externalGameId' | 'owner'>; rows: DetailsRow[]; searchOptions: SearchOptionsDto }> {
     const awarded = `FROM task_user_award_stats s
         WHERE s.game_id = $1 AND s.award_count > 0 AND ($2::uuid IS NULL OR s.task_id = $2::uuid)
           AND s.task_id <> ALL (SELECT t.id FROM tasks t WHERE t.game_id = $1 AND t.deleted_at IS NOT NULL)`;
     const total = `(SELECT count(DISTINCT s.user_id) ${awarded})::int`;
     const order = `${page.column} ${page.direction}`;
-    const values = [game.id, taskId ?? null];
-    const rows = await this.statements.run<DetailsRow & { pointsData: Array<{ points: number; caseName: string; created_at: string }> | null; total: number }>(
+    const values = [gameId, taskId ?? null];
+    const rows = await this.statements.run<
+      DetailsRow & { gameId: string; externalGameId: string; owner: string; pointsData: Array<{ points: number; caseName: string; created_at: string }> | null; total: number }
+    >(
       PreparedStatementRunner.forText(
         `WITH page AS (
            SELECT DISTINCT s.${page.column}, s.user_id ${awarded} ORDER BY s.${order}, s.user_id LIMIT $3 OFFSET $4
          ), ranked AS (
            SELECT user_id, row_number() OVER (ORDER BY ${order}) AS rank FROM page
          )
-         SELECT t.id AS "taskId", t.external_task_id AS "externalTaskId", s.user_id AS "userId", s.external_user_id AS "externalUserId",
+         SELECT g.id AS "gameId", g.external_game_id AS "externalGameId", g.owner,
+                t.id AS "taskId", t.external_task_id AS "externalTaskId", s.user_id AS "userId", s.external_user_id AS "externalUserId",
                 s.points_total AS points, s.award_count AS "timesAwarded",
                 CASE WHEN s.user_id IS NOT NULL THEN (
                   SELECT COALESCE(json_agg(json_build_object('points', p.points, 'caseName', p.case_name, 'created_at', p.created_at) ORDER BY p.created_at DESC), '[]')
@@ -176,20 +188,25 @@ export class PointsQueryService {
                         WHERE task_id = s.task_id AND user_id = s.user_id ORDER BY created_at DESC LIMIT ${DETAILS_PER_USER}) p
                 ) END AS "pointsData",
                 ${total} AS total
-         FROM tasks t
-         LEFT JOIN (task_user_award_stats s JOIN ranked r ON r.user_id = s.user_id) ON s.task_id = t.id AND s.award_count > 0
-         WHERE t.game_id = $1 AND t.deleted_at IS NULL AND ($2::uuid IS NULL OR t.id = $2::uuid)
+         FROM games g
+         LEFT JOIN (tasks t LEFT JOIN (task_user_award_stats s JOIN ranked r ON r.user_id = s.user_id) ON s.task_id = t.id AND s.award_count > 0)
+           ON t.game_id = g.id AND t.deleted_at IS NULL AND ($2::uuid IS NULL OR t.id = $2::uuid)
+         WHERE g.id = $1 AND g.deleted_at IS NULL
          ORDER BY t.created_at, t.id, r.rank`,
       ),
       [...values, page.pageSize, page.offset],
     );
-    const totalCount = rows[0]?.total ?? (await this.statements.run<{ total: number }>(PreparedStatementRunner.forText(`SELECT ${total} AS total`), values))[0].total;
+    const first = rows[0];
     return {
-      rows: rows.map(({ total: _total, pointsData, ...row }) => ({
-        ...row,
-        pointsData: (pointsData ?? []).map((award) => ({ points: award.points, caseName: award.caseName, created_at: new Date(award.created_at) })),
-      })),
-      searchOptions: { ordering: page.ordering, page: page.page, page_size: page.pageSize, total_count: totalCount },
+      game: first && { id: first.gameId, externalGameId: first.externalGameId, owner: first.owner },
+      // A game without (live) tasks comes back as one row without a task.
+      rows: rows
+        .filter((row) => row.taskId !== null)
+        .map(({ total: _total, gameId: _gameId, externalGameId: _externalGameId, owner: _owner, pointsData, ...row }) => ({
+          ...row,
+          pointsData: (pointsData ?? []).map((award) => ({ points: award.points, caseName: award.caseName, created_at: new Date(award.created_at) })),
+        })),
+      searchOptions: { ordering: page.ordering, page: page.page, page_size: page.pageSize, total_count: first?.total ?? 0 },
     };
   }
 

@@ -22,10 +22,12 @@ const TENANT = /^(key|sub):(.{1,255})$/;
  * The user, created with an empty wallet when new, as the first CTEs of a statement: `created` holds the new user's id
  * (none when it existed). $1 owner, $2 external user id, $3 api key id, $4 subject, $5 conversion rate.
  * A concurrent creator may commit between our insert and our read (the insert then does nothing and the statement's
- * snapshot can't see the row yet): a statement that finds no user must be retried.
+ * snapshot can't see the row yet): a statement that finds no user must be retried. `gate`: a condition (SQL) that
+ * must hold for the user to be created.
  */
-export const ENSURE_USER_CTES = `created AS (
-    INSERT INTO users (owner, external_user_id, api_key_used, oauth_user_id) VALUES ($1, $2, $3, $4)
+export function ensureUserCtes(gate = 'true'): string {
+  return `created AS (
+    INSERT INTO users (owner, external_user_id, api_key_used, oauth_user_id) SELECT $1, $2, $3::uuid, $4 WHERE ${gate}
     ON CONFLICT (owner, external_user_id) DO NOTHING RETURNING id
   ), wallet AS (
     INSERT INTO wallets (user_id, conversion_rate, api_key_used, oauth_user_id)
@@ -35,6 +37,10 @@ export const ENSURE_USER_CTES = `created AS (
     UNION ALL
     SELECT id, false AS created FROM users WHERE owner = $1 AND external_user_id = $2
   )`;
+}
+
+/** The CTEs of {@link ensureUserCtes}, ungated. */
+export const ENSURE_USER_CTES = ensureUserCtes();
 
 /** Attempts of a statement built on ENSURE_USER_CTES before giving up (each retry follows a concurrent creation). */
 export const ENSURE_USER_ATTEMPTS = 5;
