@@ -43,12 +43,9 @@ export class GameAccess {
     private readonly statements: PreparedStatementRunner,
   ) {}
 
-  /** Outside a transaction (no `manager`) the lookup is a prepared statement on the pool. */
-  async require(auth: AuthContext, gameId: string, manager?: EntityManager): Promise<GameRow> {
+  async require(auth: AuthContext, gameId: string): Promise<GameRow> {
     if (!isUuid(gameId)) throw gameNotFound(gameId);
-    const [game] = manager
-      ? ((await manager.query(GAME_BY_ID.text, [gameId])) as GameRow[])
-      : await this.statements.run<GameRow>(GAME_BY_ID, [gameId]);
+    const [game] = await this.statements.run<GameRow>(GAME_BY_ID, [gameId]);
     if (!game) throw gameNotFound(gameId);
     assertGameAccess(auth, game);
     return game;

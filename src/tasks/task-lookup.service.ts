@@ -23,11 +23,6 @@ export interface TaskRow {
 export const TASK_COLUMNS = `id, game_id AS "gameId", external_task_id AS "externalTaskId", status, strategy_id AS "strategyId",
   created_at AS "createdAt", updated_at AS "updatedAt"`;
 
-const TASK_BY_EXTERNAL_ID = prepared(
-  'task_by_external_id',
-  `SELECT ${TASK_COLUMNS} FROM tasks WHERE game_id = $1 AND external_task_id = $2 AND deleted_at IS NULL`,
-);
-
 /** A live game and its live task by external id, in one round trip; task columns are null when it has none. */
 const GAME_AND_TASK = prepared(
   'game_and_task',
@@ -61,8 +56,8 @@ export class TaskLookup {
   ) {}
 
   /**
-   * The game (404 unknown, 403 someone else's) and its task by external id (404), in one round trip — as
-   * `GameAccess.require` then `requireByExternalId`, with the same errors in the same order.
+   * The game (404 unknown, 403 someone else's) and its task by external id (404), in one round trip, errors in
+   * that order.
    */
   async requireGameAndTask(auth: AuthContext, gameId: string, externalTaskId: string): Promise<{ game: GameRow; task: TaskRow }> {
     if (!isUuid(gameId)) throw gameNotFound(gameId);
@@ -75,18 +70,6 @@ export class TaskLookup {
       game,
       task: { id: taskId, gameId: game.id, externalTaskId: taskExternalTaskId!, status: taskStatus!, strategyId: taskStrategyId, createdAt: taskCreatedAt!, updatedAt: taskUpdatedAt! },
     };
-  }
-
-  /** Outside a transaction (no `manager`) the lookup is a prepared statement on the pool. */
-  async requireByExternalId(game: GameRow, externalTaskId: string, manager?: EntityManager): Promise<TaskRow> {
-    const values = [game.id, externalTaskId];
-    const [task] = externalTaskId.includes('\u0000')
-      ? []
-      : manager
-        ? ((await manager.query(TASK_BY_EXTERNAL_ID.text, values)) as TaskRow[])
-        : await this.statements.run<TaskRow>(TASK_BY_EXTERNAL_ID, values);
-    if (!task) throw taskNotFoundByExternalId(externalTaskId, game.id);
-    return task;
   }
 
   async requireById(game: GameRow, taskId: string, manager: EntityManager = this.dataSource.manager): Promise<TaskRow> {

@@ -7,6 +7,7 @@ import { validationFailed } from '../common/validation.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { ownerKeyOf, type Stamps } from '../games/tenancy.js';
+import { ENSURE_USER_ATTEMPTS, ENSURE_USER_SQL } from './ensure-user.sql.js';
 
 export interface UserRow {
   id: string;
@@ -18,32 +19,6 @@ export const userNotFound = (externalUserId: string) => notFound(`Not found exte
 
 const TENANT = /^(key|sub):(.{1,255})$/;
 
-/**
- * The user, created with an empty wallet when new, as the first CTEs of a statement: `created` holds the new user's id
- * (none when it existed). $1 owner, $2 external user id, $3 api key id, $4 subject, $5 conversion rate.
- * A concurrent creator may commit between our insert and our read (the insert then does nothing and the statement's
- * snapshot can't see the row yet): a statement that finds no user must be retried. `gate`: a condition (SQL) that
- * must hold for the user to be created.
- */
-export function ensureUserCtes(gate = 'true'): string {
-  return `created AS (
-    INSERT INTO users (owner, external_user_id, api_key_used, oauth_user_id) SELECT $1, $2, $3::uuid, $4 WHERE ${gate}
-    ON CONFLICT (owner, external_user_id) DO NOTHING RETURNING id
-  ), wallet AS (
-    INSERT INTO wallets (user_id, conversion_rate, api_key_used, oauth_user_id)
-    SELECT id, $5, $3, $4 FROM created
-  ), ensured_user AS (
-    SELECT id, true AS created FROM created
-    UNION ALL
-    SELECT id, false AS created FROM users WHERE owner = $1 AND external_user_id = $2
-  )`;
-}
-
-/** The CTEs of {@link ensureUserCtes}, ungated. */
-export const ENSURE_USER_CTES = ensureUserCtes();
-
-/** Attempts of a statement built on ENSURE_USER_CTES before giving up (each retry follows a concurrent creation). */
-export const ENSURE_USER_ATTEMPTS = 5;
 
 /**
  * End users live in namespaces (owner keys): on game routes the game owner's, on `/users/…` routes the caller's own,
@@ -95,7 +70,7 @@ export class UserDirectory {
   async ensure(manager: { query(sql: string, parameters?: unknown[]): Promise<unknown[]> }, owner: string, externalUserId: string, stamps: Stamps): Promise<{ id: string; created: boolean }> {
     for (let attempt = 0; attempt < ENSURE_USER_ATTEMPTS; attempt++) {
       const [row] = (await manager.query(
-        `WITH ${ENSURE_USER_CTES} SELECT id, created FROM ensured_user`,
+        ENSURE_USER_SQL,
         [owner, externalUserId, stamps.apiKeyUsed, stamps.oauthUserId, this.config.defaultConversionRate],
       )) as Array<{ id: string; created: boolean }>;
       if (row) return row;

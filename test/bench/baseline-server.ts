@@ -22,6 +22,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
 import pg from 'pg';
+import { ENSURE_USER_SQL } from '../../src/users/ensure-user.sql.js';
 import { AWARD_LOCK_USER_STATS, AWARD_READ, AWARD_WRITE, awardWriteParams, type AwardReadRow } from '../../src/points/award.sql.js';
 
 const pool = new pg.Pool({
@@ -42,14 +43,6 @@ interface Stats {
   lastAt: Date | null;
   previousAt?: Date | null;
 }
-
-const ENSURE_USER_SQL = `WITH created AS (
-    INSERT INTO users (owner, external_user_id, api_key_used, oauth_user_id) VALUES ($1, $2, $3, $4)
-    ON CONFLICT (owner, external_user_id) DO NOTHING RETURNING id
-  ), wallet AS (
-    INSERT INTO wallets (user_id, conversion_rate, api_key_used, oauth_user_id) SELECT id, $5, $3, $4 FROM created
-  )
-  SELECT id, true AS created FROM created UNION ALL SELECT id, false AS created FROM users WHERE owner = $1 AND external_user_id = $2`;
 
 /** API.md §8 `default` strategy with its default variables, from the two running aggregates (no history scan). */
 function defaultStrategy(task: Stats | undefined, user: Stats | undefined, now: Date): { points: number; caseName: string } {
