@@ -7,7 +7,7 @@ import { conflict, DomainError, forbidden, notFound } from '../common/domain-err
 import { fetchPage, resolvePage, type Page } from '../common/pagination.js';
 import { validationFailed } from '../common/validation.js';
 import { appLogger } from '../observability/logger.js';
-import { ApiKeyCache } from './api-key-cache.js';
+import { ApiKeyCache, type CachedApiKey } from './api-key-cache.js';
 import { API_KEY_PREFIX_PATTERN, generateApiKey, generatePrefix, hashApiKey, parseApiKey, sameHash } from './api-key-format.js';
 import { ApiKey } from './api-key.entity.js';
 import type {
@@ -44,6 +44,13 @@ export class ApiKeyRejected extends DomainError {
   }
 }
 
+/** The key's prefix once its shape and checksum hold; a malformed key is refused without any lookup. */
+function prefixOf(presented: string): string {
+  const parsed = parseApiKey(presented);
+  if (!parsed) throw new ApiKeyRejected('invalid');
+  return parsed.prefix;
+}
+
 function iso(value: Date | null): string | null {
   return value ? value.toISOString() : null;
 }
@@ -59,17 +66,25 @@ export class ApiKeysService {
   ) {}
 
   /**
-   * Checks a presented key: shape and checksum first (no lookup at all), then the cached row, then the hash in
-   * constant time, then revocation and expiry — on every call.
+   * Checks a presented key: shape and checksum first (no lookup at all), then the cached row, then the hash in constant
+   * time, then revocation and expiry — on every call. Returns the identity, or `undefined` when the key's row is not
+   * cached (then call {@link verifyUncached}); a refused key throws either way. Synchronous, so the credentials guard
+   * waits on no promise for a known key.
    */
-  async verify(presented: string, now = new Date()): Promise<ApiKeyIdentity> {
-    const parsed = parseApiKey(presented);
-    if (!parsed) throw new ApiKeyRejected('invalid');
-    let row = this.cache.get(parsed.prefix);
-    if (row === undefined) {
-      row = await this.dataSource.getRepository(ApiKey).findOne({ select: CACHED_COLUMNS, where: { prefix: parsed.prefix } });
-      this.cache.set(parsed.prefix, row);
-    }
+  verifyCached(presented: string, now = Date.now()): ApiKeyIdentity | undefined {
+    const row = this.cache.get(prefixOf(presented));
+    return row === undefined ? undefined : this.check(presented, row, now);
+  }
+
+  /** {@link verifyCached}'s checks after loading the key's row (or its absence) into the cache. */
+  async verifyUncached(presented: string, now = Date.now()): Promise<ApiKeyIdentity> {
+    const prefix = prefixOf(presented);
+    const row = await this.dataSource.getRepository(ApiKey).findOne({ select: CACHED_COLUMNS, where: { prefix } });
+    this.cache.set(prefix, row);
+    return this.check(presented, row, now);
+  }
+
+  private check(presented: string, row: CachedApiKey | null, now: number): ApiKeyIdentity {
     if (!row) throw new ApiKeyRejected('invalid');
     const hash = hashApiKey(presented);
     const current = sameHash(hash, row.secretHash);
@@ -77,24 +92,24 @@ export class ApiKeysService {
       !current &&
       row.previousSecretHash !== null &&
       row.previousValidUntil !== null &&
-      row.previousValidUntil.getTime() > now.getTime() &&
+      row.previousValidUntil.getTime() > now &&
       sameHash(hash, row.previousSecretHash);
     if (!current && !previous) throw new ApiKeyRejected('invalid');
     if (!row.active) throw new ApiKeyRejected('inactive');
-    if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) throw new ApiKeyRejected('expired');
+    if (row.expiresAt && row.expiresAt.getTime() <= now) throw new ApiKeyRejected('expired');
     this.touch(row.id, now);
     return { id: row.id, prefix: row.prefix, client: row.client, scopes: row.scopes, expiresAt: row.expiresAt };
   }
 
   /** Records `lastUsedAt` at most once a minute per key, off the request's path. */
-  private touch(id: string, now: Date): void {
+  private touch(id: string, now: number): void {
     const last = this.lastUsedWrites.get(id) ?? 0;
-    if (now.getTime() - last < LAST_USED_WRITE_INTERVAL_MS) return;
-    this.lastUsedWrites.set(id, now.getTime());
+    if (now - last < LAST_USED_WRITE_INTERVAL_MS) return;
+    this.lastUsedWrites.set(id, now);
     this.dataSource
       .query(
         `UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - interval '1 minute')`,
-        [id, now],
+        [id, new Date(now)],
       )
       .catch(() => appLogger().warn({ component: 'api-keys' }, 'could not record lastUsedAt'));
   }

@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
-import { ApiKeyStrategy } from './api-key.strategy.js';
 import { AuthMetrics } from './auth-metrics.js';
 import { AuthController } from './auth.controller.js';
 import { CredentialsGuard } from './credentials.guard.js';
@@ -15,7 +14,6 @@ import { VerifiedTokenCache } from './verified-token-cache.js';
   imports: [PassportModule, ApiKeysModule],
   controllers: [AuthController],
   providers: [
-    ApiKeyStrategy,
     JwtStrategy,
     SigningKeyProvider,
     VerifiedTokenCache,

@@ -5,8 +5,8 @@ import passport from 'passport';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { DomainError, forbidden } from '../common/domain-error.js';
-import { ApiKeyRejected } from '../api-keys/api-keys.service.js';
-import type { AuthContext } from './auth-context.js';
+import { ApiKeyRejected, ApiKeysService } from '../api-keys/api-keys.service.js';
+import type { ApiKeyIdentity, AuthContext } from './auth-context.js';
 import { ACCESS_RULE, ADMIN_FORBIDDEN_DETAIL, type AccessRule } from './auth.decorators.js';
 import {
   BEARER_REQUIRED,
@@ -18,7 +18,6 @@ import {
   WRITE_SCOPE_REQUIRED,
   wwwAuthenticate,
 } from './auth-errors.js';
-import type { ApiKeyResult } from './api-key.strategy.js';
 import { tokenFailureOf, type OAuthIdentity } from './jwt.strategy.js';
 import { OAuthUsersService } from './oauth-users.service.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
@@ -45,10 +44,11 @@ function runStrategy<T>(name: string, request: FastifyRequest): Promise<Strategy
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * The one global guard (API.md §1). It runs the strategy of each credential the request carries — the API key
- * first, then the bearer token — and every credential sent must be valid (passport's own multi-strategy chain
- * stops at the first success, so it can't express this). It then applies the route's rule and the key's scope,
- * and attaches one {@link AuthContext}.
+ * The one global guard (API.md §1). It checks each credential the request carries — the API key first (format,
+ * checksum, cached row, hash, revocation, expiry: `ApiKeysService`), then the bearer token (the verified-token cache,
+ * else passport-jwt) — and every credential sent must be valid (passport's own multi-strategy chain stops at the
+ * first success, so it can't express this). It then applies the route's rule and the key's scope, and attaches one
+ * {@link AuthContext}.
  */
 @Injectable()
 export class CredentialsGuard implements CanActivate {
@@ -58,9 +58,14 @@ export class CredentialsGuard implements CanActivate {
     private readonly tokens: VerifiedTokenCache,
     private readonly oauthUsers: OAuthUsersService,
     private readonly metrics: AuthMetrics,
+    private readonly apiKeys: ApiKeysService,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /**
+   * Synchronous for the common cases — a cached API key, a cached token of a known subject — so those requests wait on
+   * no promise here; a key or token that must be loaded or verified first continues asynchronously.
+   */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_RULE, [context.getHandler(), context.getClass()]) ?? 'either';
     if (rule === 'metrics') return true; // `/metrics` checks its own METRICS_TOKEN; no API credential is read
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
@@ -68,18 +73,52 @@ export class CredentialsGuard implements CanActivate {
     request.auth = auth;
 
     const apiKeyHeader = request.headers['x-api-key'];
-    if (apiKeyHeader !== undefined) auth.apiKey = (await this.authenticateApiKey(request, apiKeyHeader)).identity;
-
-    const authorization = request.headers.authorization;
-    if (authorization !== undefined) {
-      const identity = await this.authenticateBearer(request, authorization);
-      auth.oauthUserId = identity.subject;
-      auth.roles = identity.roles;
-      auth.isAdmin = identity.isAdmin;
-      auth.claims = identity.claims;
-      await this.oauthUsers.ensure(identity.subject, identity.claims, auth.correlationId);
+    if (apiKeyHeader !== undefined) {
+      const identity = this.apiKeyFromCache(apiKeyHeader);
+      if (identity === undefined) return this.loadApiKey(apiKeyHeader as string).then((loaded) => this.afterApiKey(context, rule, request, auth, loaded));
+      return this.afterApiKey(context, rule, request, auth, identity);
     }
+    return this.afterApiKey(context, rule, request, auth, undefined);
+  }
 
+  /** The bearer token (if any), then the rule. */
+  private afterApiKey(
+    context: ExecutionContext,
+    rule: AccessRule,
+    request: AuthenticatedRequest,
+    auth: AuthContext,
+    apiKey: ApiKeyIdentity | undefined,
+  ): boolean | Promise<boolean> {
+    auth.apiKey = apiKey;
+    const authorization = request.headers.authorization;
+    if (authorization === undefined) return this.decide(context, rule, request, auth);
+    const token = this.bearerToken(authorization);
+    const cacheKey = VerifiedTokenCache.keyOf(token);
+    const cached = this.tokens.get(cacheKey);
+    if (cached) {
+      this.metrics.tokenCache(true);
+      this.metrics.attempt('bearer', 'ok');
+      this.attachIdentity(auth, cached);
+      if (this.oauthUsers.isKnown(cached.subject)) return this.decide(context, rule, request, auth);
+      return this.oauthUsers.ensure(cached.subject, cached.claims, auth.correlationId).then(() => this.decide(context, rule, request, auth));
+    }
+    this.metrics.tokenCache(false);
+    return this.verifyBearer(request, cacheKey).then(async (identity) => {
+      this.attachIdentity(auth, identity);
+      await this.oauthUsers.ensure(identity.subject, identity.claims, auth.correlationId);
+      return this.decide(context, rule, request, auth);
+    });
+  }
+
+  private attachIdentity(auth: AuthContext, identity: OAuthIdentity): void {
+    auth.oauthUserId = identity.subject;
+    auth.roles = identity.roles;
+    auth.isAdmin = identity.isAdmin;
+    auth.claims = identity.claims;
+  }
+
+  /** The route's rule and the key's scope, once every credential sent has been checked. */
+  private decide(context: ExecutionContext, rule: AccessRule, request: AuthenticatedRequest, auth: AuthContext): boolean {
     // Order of checks (API.md §2): the credentials the route accepts (401) before the key's scope (403).
     if (rule !== 'public') {
       if (!auth.apiKey && !auth.oauthUserId) throw unauthorized(this.config.publicUrl, NO_CREDENTIALS, false);
@@ -99,37 +138,46 @@ export class CredentialsGuard implements CanActivate {
     return true;
   }
 
-  private async authenticateApiKey(request: FastifyRequest, header: string | string[]): Promise<ApiKeyResult> {
+  /** The key's identity when its row is cached, `undefined` when it must be loaded; a refused key throws. */
+  private apiKeyFromCache(header: string | string[]): ApiKeyIdentity | undefined {
     if (typeof header !== 'string' || header.length === 0) {
       this.metrics.attempt('api_key', 'invalid');
       throw new ApiKeyRejected('invalid');
     }
-    const outcome = await runStrategy<ApiKeyResult>('api-key', request);
-    if (outcome.user) {
-      this.metrics.attempt('api_key', 'ok');
-      return outcome.user;
+    try {
+      const identity = this.apiKeys.verifyCached(header);
+      if (identity) this.metrics.attempt('api_key', 'ok');
+      return identity;
+    } catch (error) {
+      throw this.apiKeyFailure(error);
     }
-    const error = outcome.error;
-    if (error instanceof ApiKeyRejected) {
-      this.metrics.attempt('api_key', error.reason === 'invalid' ? 'invalid' : error.reason === 'expired' ? 'expired' : 'inactive');
-      throw error;
-    }
-    if (error) throw error; // e.g. the database is down: the filter answers 503
-    this.metrics.attempt('api_key', 'invalid');
-    throw new ApiKeyRejected('invalid');
   }
 
-  private async authenticateBearer(request: FastifyRequest, header: string): Promise<OAuthIdentity> {
+  private async loadApiKey(header: string): Promise<ApiKeyIdentity> {
+    try {
+      const identity = await this.apiKeys.verifyUncached(header);
+      this.metrics.attempt('api_key', 'ok');
+      return identity;
+    } catch (error) {
+      throw this.apiKeyFailure(error); // a database outage passes through: the filter answers 503
+    }
+  }
+
+  private apiKeyFailure(error: unknown): unknown {
+    if (error instanceof ApiKeyRejected) {
+      this.metrics.attempt('api_key', error.reason === 'invalid' ? 'invalid' : error.reason === 'expired' ? 'expired' : 'inactive');
+    }
+    return error;
+  }
+
+  private bearerToken(header: string): string {
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header.trim());
     if (!match) throw this.tokenError(new TokenRejected('malformed'));
-    const cacheKey = VerifiedTokenCache.keyOf(match[1]);
-    const cached = this.tokens.get(cacheKey);
-    if (cached) {
-      this.metrics.tokenCache(true);
-      this.metrics.attempt('bearer', 'ok');
-      return cached;
-    }
-    this.metrics.tokenCache(false);
+    return match[1];
+  }
+
+  /** A token not in the cache: passport-jwt verifies it (signature over the issuer's JWKS, issuer, audience, expiry). */
+  private async verifyBearer(request: FastifyRequest, cacheKey: string): Promise<OAuthIdentity> {
     const outcome = await runStrategy<OAuthIdentity>('jwt', request);
     if (outcome.user) {
       this.tokens.set(cacheKey, outcome.user, outcome.user.expiresAtMs);

@@ -20,6 +20,11 @@ export class OAuthUsersService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** Whether this instance has already made sure the subject's row exists. */
+  isKnown(subject: string): boolean {
+    return this.known.has(subject);
+  }
+
   async ensure(subject: string, claims: Record<string, unknown>, correlationId?: string): Promise<void> {
     if (this.known.has(subject)) return;
     const text = (value: unknown) => (typeof value === 'string' && value.length <= 320 && !value.includes('\u0000') ? value : null);
