@@ -11,7 +11,8 @@
  * "health,authMeApiKey"), BENCH_SKIP_HISTORY=1 (no 1M seed, no scenario 8), BENCH_HISTORY_AWARDS (1000000),
  * BENCH_SKIP_BUILD=1, BENCH_PIN=0 (no taskset), BENCH_POOL_SIZE (10, the app's default, used by both servers),
  * BENCH_PROFILE=1 (the app and the baseline write --cpu-prof profiles to test/bench/results/), BENCH_OUTPUT (results path),
- * BENCH_RATE_LIMITS=off (default: on, every limit raised out of reach),
+ * BENCH_RATE_LIMITS=off (default: on, every limit raised out of reach), BENCH_APP_NODE_ARGS (extra Node/V8 flags for
+ * the app only, e.g. "--max-semi-space-size=64", to try a runtime setting against the same baseline),
  * DATABASE_URL (an existing server: a fresh database is created on it and dropped after).
  */
 import { randomBytes } from 'node:crypto';
@@ -62,6 +63,7 @@ const options = {
   profile: flag('BENCH_PROFILE'),
   output: resolve(ROOT, process.env.BENCH_OUTPUT ?? 'test/bench/results/latest.json'),
   rateLimits: process.env.BENCH_RATE_LIMITS === 'off' ? ('off' as const) : ('raised' as const),
+  appNodeArgs: (process.env.BENCH_APP_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
 };
 
 /** Users the award scenarios rotate over. */
@@ -597,6 +599,7 @@ async function main(): Promise<number> {
     'app',
     [
       ...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(RESULTS, 'profiles/app')}`] : []),
+      ...options.appNodeArgs,
       '--import',
       join(ROOT, 'test/bench/exit-with-parent.mjs'),
       join(ROOT, 'dist/src/main.js'),
@@ -779,6 +782,7 @@ async function main(): Promise<number> {
       postgres: database.embedded ? 'embedded (tmpfs, fsync off)' : 'DATABASE_URL',
       databasePoolSize: options.poolSize,
       rateLimits: options.rateLimits === 'off' ? 'off (RATE_LIMITS_ENABLED=false)' : 'on, every limit raised to 1e9',
+      appNodeArgs: options.appNodeArgs.join(' ') || null,
       awardUsers: AWARD_USERS,
       historyBeforeScenario5: `${AWARD_USERS} past awards (one per user) on each award task`,
       history: seed ?? (options.skipHistory ? 'skipped (BENCH_SKIP_HISTORY)' : 'not run'),
