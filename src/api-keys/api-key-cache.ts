@@ -7,10 +7,11 @@ import type { ApiKey } from './api-key.entity.js';
 const CHANNEL = 'questline:api-key-invalidated';
 const MAX_ENTRIES = 50_000;
 
-export type CachedApiKey = Pick<
-  ApiKey,
-  'id' | 'prefix' | 'secretHash' | 'previousSecretHash' | 'previousValidUntil' | 'client' | 'scopes' | 'active' | 'expiresAt'
->;
+/** What verification needs of a key's row, with its SHA-256 digests decoded once (not per request). */
+export interface CachedApiKey extends Pick<ApiKey, 'id' | 'prefix' | 'previousValidUntil' | 'client' | 'scopes' | 'active' | 'expiresAt'> {
+  secretDigest: Buffer;
+  previousSecretDigest: Buffer | null;
+}
 
 /**
  * Keeps API-key rows (by prefix, misses included) for `API_KEY_CACHE_TTL_SECONDS`, so verification stays off the
@@ -20,8 +21,12 @@ export type CachedApiKey = Pick<
 export class ApiKeyCache implements OnModuleInit {
   private readonly entries = new Map<string, { row: CachedApiKey | null; until: number }>();
   private readonly ttlMs: number;
+  /** Moves on every invalidation, so a load that started before one does not store what it read. */
+  private generation = 0;
   hits = 0;
   misses = 0;
+  /** Database loads (concurrent misses of one prefix share one). */
+  loads = 0;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -31,9 +36,12 @@ export class ApiKeyCache implements OnModuleInit {
   }
 
   onModuleInit() {
-    this.redis.subscribe(CHANNEL, (prefix) => this.entries.delete(prefix));
+    this.redis.subscribe(CHANNEL, (prefix) => this.drop(prefix));
     // Invalidations published while this instance was cut off from Redis are lost: start afresh.
-    this.redis.onReconnect(() => this.entries.clear());
+    this.redis.onReconnect(() => {
+      this.generation++;
+      this.entries.clear();
+    });
   }
 
   /** The cached row (null = known not to exist), or undefined when it must be loaded. */
@@ -48,15 +56,26 @@ export class ApiKeyCache implements OnModuleInit {
     return undefined;
   }
 
-  set(prefix: string, row: CachedApiKey | null): void {
-    if (this.ttlMs === 0) return;
+  /** The generation to hand back to {@link set} with what a load read. */
+  get current(): number {
+    return this.generation;
+  }
+
+  /** Stores a loaded row, unless an invalidation happened since the load began (`generation`). */
+  set(prefix: string, row: CachedApiKey | null, generation: number): void {
+    if (this.ttlMs === 0 || generation !== this.generation) return;
     if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(prefix, { row, until: Date.now() + this.ttlMs });
   }
 
   /** Drops the entry here and on every instance sharing the Redis. */
   async invalidate(prefix: string): Promise<void> {
-    this.entries.delete(prefix);
+    this.drop(prefix);
     await this.redis.publish(CHANNEL, prefix);
+  }
+
+  private drop(prefix: string): void {
+    this.generation++;
+    this.entries.delete(prefix);
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checksumOf, composeApiKey, generateApiKey, hashApiKey, parseApiKey, sameHash, toBase62 } from './api-key-format.js';
+import { checksumOf, composeApiKey, digestApiKey, digestOfHash, generateApiKey, hashApiKey, parseApiKey, prefixOfShape, sameDigest, toBase62 } from './api-key-format.js';
 
 describe('API key format', () => {
   it('matches the test vector of API.md §1', () => {
@@ -25,13 +25,21 @@ describe('API key format', () => {
     for (const bad of [flipped, prefix, `${key}x`, key.slice(0, -1), key.replace('qk_live_', 'qk_test_'), '', 'garbage', `${prefix}.`]) {
       expect(parseApiKey(bad)).toBeNull();
     }
+    // The shape alone (a key whose row is cached is decided by its hash): the checksum is not read.
+    expect(prefixOfShape(flipped)).toBe(prefix);
+    expect(prefixOfShape(key)).toBe(prefix);
+    for (const bad of [prefix, `${key}x`, key.slice(0, -1), key.replace('qk_live_', 'qk_test_'), '', 'garbage', `${prefix}.`]) {
+      expect(prefixOfShape(bad)).toBeNull();
+    }
   });
 
   it('hashes with SHA-256 and compares hashes in constant time', () => {
     const { key } = generateApiKey();
     expect(hashApiKey(key)).toMatch(/^[0-9a-f]{64}$/);
-    expect(sameHash(hashApiKey(key), hashApiKey(key))).toBe(true);
-    expect(sameHash(hashApiKey(key), hashApiKey(`${key}1`))).toBe(false);
-    expect(sameHash(hashApiKey(key), '')).toBe(false);
+    expect(digestOfHash(hashApiKey(key)).equals(digestApiKey(key))).toBe(true);
+    expect(sameDigest(digestApiKey(key), digestOfHash(hashApiKey(key)))).toBe(true);
+    expect(sameDigest(digestApiKey(key), digestApiKey(`${key}1`))).toBe(false);
+    expect(sameDigest(digestApiKey(key), Buffer.alloc(0))).toBe(false);
+    expect(sameDigest(Buffer.alloc(0), Buffer.alloc(0))).toBe(false);
   });
 });

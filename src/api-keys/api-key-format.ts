@@ -43,6 +43,12 @@ export function generateApiKey(prefix = generatePrefix()): { prefix: string; key
   return { prefix, key: composeApiKey(prefix, randomBase62(32)) };
 }
 
+/** The prefix of a key of the right shape, checksum unchecked, else null. */
+export function prefixOfShape(key: string): string | null {
+  const match = API_KEY_PATTERN.exec(key);
+  return match ? match[1] : null;
+}
+
 /** The prefix of a well-formed key with a valid checksum, else null. */
 export function parseApiKey(key: string): { prefix: string } | null {
   const match = API_KEY_PATTERN.exec(key);
@@ -51,13 +57,21 @@ export function parseApiKey(key: string): { prefix: string } | null {
   return checksumOf(`${prefix}.${secret}`) === checksum ? { prefix } : null;
 }
 
+/** The stored form of a key: its SHA-256 digest, hex. */
 export function hashApiKey(key: string): string {
   return hash('sha256', key, 'hex');
 }
 
-/** Constant-time comparison of two hex SHA-256 digests. */
-export function sameHash(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'hex');
-  const right = Buffer.from(b, 'hex');
-  return left.length === right.length && left.length > 0 && timingSafeEqual(left, right);
+/** The SHA-256 digest of a presented key, to compare with a stored one decoded by {@link digestOfHash}. */
+export function digestApiKey(key: string): Buffer {
+  return hash('sha256', key, 'buffer');
+}
+
+export function digestOfHash(storedHash: string): Buffer {
+  return Buffer.from(storedHash, 'hex');
+}
+
+/** Constant-time comparison of two SHA-256 digests. */
+export function sameDigest(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && a.length > 0 && timingSafeEqual(a, b);
 }

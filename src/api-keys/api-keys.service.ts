@@ -8,7 +8,7 @@ import { fetchPage, resolvePage, type Page } from '../common/pagination.js';
 import { validationFailed } from '../common/validation.js';
 import { appLogger } from '../observability/logger.js';
 import { ApiKeyCache, type CachedApiKey } from './api-key-cache.js';
-import { API_KEY_PREFIX_PATTERN, generateApiKey, generatePrefix, hashApiKey, parseApiKey, sameHash } from './api-key-format.js';
+import { API_KEY_PREFIX_PATTERN, digestApiKey, digestOfHash, generateApiKey, generatePrefix, hashApiKey, parseApiKey, prefixOfShape, sameDigest } from './api-key-format.js';
 import { ApiKey } from './api-key.entity.js';
 import type {
   ApiKeySummaryDto,
@@ -44,13 +44,6 @@ export class ApiKeyRejected extends DomainError {
   }
 }
 
-/** The key's prefix once its shape and checksum hold; a malformed key is refused without any lookup. */
-function prefixOf(presented: string): string {
-  const parsed = parseApiKey(presented);
-  if (!parsed) throw new ApiKeyRejected('invalid');
-  return parsed.prefix;
-}
-
 function iso(value: Date | null): string | null {
   return value ? value.toISOString() : null;
 }
@@ -58,6 +51,7 @@ function iso(value: Date | null): string | null {
 @Injectable()
 export class ApiKeysService {
   private readonly lastUsedWrites = new Map<string, number>();
+  private readonly loading = new Map<string, Promise<CachedApiKey | null>>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -66,34 +60,67 @@ export class ApiKeysService {
   ) {}
 
   /**
-   * Checks a presented key: shape and checksum first (no lookup at all), then the cached row, then the hash in constant
-   * time, then revocation and expiry — on every call. Returns the identity, or `undefined` when the key's row is not
-   * cached (then call {@link verifyUncached}); a refused key throws either way. Synchronous, so the credentials guard
-   * waits on no promise for a known key.
+   * Checks a presented key against its cached row: shape first, then the hash in constant time, then revocation and
+   * expiry — on every call. Returns the identity, or `undefined` when the key's row is not cached (then call
+   * {@link verifyUncached}); a refused key throws either way. Synchronous, so the credentials guard waits on no
+   * promise for a known key. (The checksum guards the database: with the row at hand, the hash decides.)
    */
   verifyCached(presented: string, now = Date.now()): ApiKeyIdentity | undefined {
-    const row = this.cache.get(prefixOf(presented));
+    const prefix = prefixOfShape(presented);
+    if (prefix === null) throw new ApiKeyRejected('invalid');
+    const row = this.cache.get(prefix);
     return row === undefined ? undefined : this.check(presented, row, now);
   }
 
-  /** {@link verifyCached}'s checks after loading the key's row (or its absence) into the cache. */
+  /**
+   * {@link verifyCached}'s checks once the key's row (or its absence) is loaded into the cache. A wrong checksum is
+   * refused before any lookup, and concurrent misses of one key share one query.
+   */
   async verifyUncached(presented: string, now = Date.now()): Promise<ApiKeyIdentity> {
-    const prefix = prefixOf(presented);
-    const row = await this.dataSource.getRepository(ApiKey).findOne({ select: CACHED_COLUMNS, where: { prefix } });
-    this.cache.set(prefix, row);
-    return this.check(presented, row, now);
+    const parsed = parseApiKey(presented);
+    if (!parsed) throw new ApiKeyRejected('invalid');
+    return this.check(presented, await this.load(parsed.prefix), now);
+  }
+
+  private load(prefix: string): Promise<CachedApiKey | null> {
+    let loading = this.loading.get(prefix);
+    if (!loading) {
+      const generation = this.cache.current;
+      this.cache.loads++;
+      loading = this.dataSource
+        .getRepository(ApiKey)
+        .findOne({ select: CACHED_COLUMNS, where: { prefix } })
+        .then((found) => {
+          const row: CachedApiKey | null = found && {
+            id: found.id,
+            prefix: found.prefix,
+            secretDigest: digestOfHash(found.secretHash),
+            previousSecretDigest: found.previousSecretHash === null ? null : digestOfHash(found.previousSecretHash),
+            previousValidUntil: found.previousValidUntil,
+            client: found.client,
+            scopes: found.scopes,
+            active: found.active,
+            expiresAt: found.expiresAt,
+          };
+          this.cache.set(prefix, row, generation);
+          return row;
+        })
+        .finally(() => this.loading.delete(prefix));
+      this.loading.set(prefix, loading);
+    }
+    return loading;
   }
 
   private check(presented: string, row: CachedApiKey | null, now: number): ApiKeyIdentity {
     if (!row) throw new ApiKeyRejected('invalid');
-    const hash = hashApiKey(presented);
-    const current = sameHash(hash, row.secretHash);
+    const digest = digestApiKey(presented);
+    const current = sameDigest(digest, row.secretDigest);
     const previous =
       !current &&
-      row.previousSecretHash !== null &&
+      row.previousSecretDigest !== null &&
       row.previousValidUntil !== null &&
       row.previousValidUntil.getTime() > now &&
-      sameHash(hash, row.previousSecretHash);
+      sameDigest(digest, row.previousSecretDigest);
     if (!current && !previous) throw new ApiKeyRejected('invalid');
     if (!row.active) throw new ApiKeyRejected('inactive');
     if (row.expiresAt && row.expiresAt.getTime() <= now) throw new ApiKeyRejected('expired');

@@ -99,6 +99,15 @@ export class MetricsService implements OnModuleInit {
       },
     });
     new Counter({
+      name: 'api_key_loads_total',
+      help: 'API-key rows read from the database (concurrent misses of one key share one read).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(apiKeyCache.loads);
+      },
+    });
+    new Counter({
       name: 'verified_token_cache_total',
       help: 'Verified-token cache lookups by result.',
       labelNames: ['result'],

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
+import { ApiKeyCache } from '../../src/api-keys/api-key-cache.js';
+import { generateApiKey } from '../../src/api-keys/api-key-format.js';
+import { ApiKeysService } from '../../src/api-keys/api-keys.service.js';
 import { json, startTestApp, type TestApp } from '../support/app.js';
 import { adminToken, apiKey, bearer, createApiKey, jsonBody, passwordGrant, userToken } from '../support/auth.js';
 
@@ -173,6 +176,37 @@ describe('API keys', () => {
     expect(levels.status).toBe(422);
     const future = await json(await t.request('/api/v1/audit?dateFrom=2999-01-01', { headers: bearer(admin) }));
     expect(future.items).toEqual([]);
+  });
+
+  it('reads a key missing from the cache once for all its concurrent requests, and refuses a bad checksum unread', async () => {
+    const cache = t.app.get(ApiKeyCache);
+    const issued = await createApiKey(t);
+    const loadsBefore = cache.loads;
+    const answers = await Promise.all(Array.from({ length: 40 }, () => me(apiKey(issued.key))));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(40).fill(200));
+    expect(cache.loads - loadsBefore).toBe(1);
+
+    // A wrong checksum on an uncached prefix: 403 without a read; on the cached prefix the hash refuses it.
+    const unknown = generateApiKey().key;
+    const flip = (key: string) => key.slice(0, -1) + (key.endsWith('a') ? 'b' : 'a');
+    for (const key of [flip(unknown), flip(issued.key)]) {
+      const refused = await me(apiKey(key));
+      expect(refused.status).toBe(403);
+      expect((await json(refused)).detail).toBe('API key is invalid or does not exist.');
+    }
+    expect(cache.loads - loadsBefore).toBe(1);
+  });
+
+  it('does not cache a row read before a revocation that landed while it was being read', async () => {
+    const cache = t.app.get(ApiKeyCache);
+    const keys = t.app.get(ApiKeysService);
+    const issued = await createApiKey(t);
+    const reading = keys.verifyUncached(issued.key); // the read is in flight…
+    await cache.invalidate(issued.prefix); // …when an invalidation lands
+    await expect(reading).resolves.toMatchObject({ prefix: issued.prefix });
+    expect(cache.get(issued.prefix)).toBeUndefined(); // what it read may be stale: not kept
+    await keys.verifyUncached(issued.key);
+    expect(cache.get(issued.prefix)).toMatchObject({ prefix: issued.prefix, active: true });
   });
 
   it('records lastUsedAt when a key is used', async () => {

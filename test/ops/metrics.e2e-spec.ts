@@ -67,6 +67,7 @@ describe('GET /metrics', () => {
     expect(delta('token_validation_failures_total', { reason: 'signature' })).toBe(0);
     expect(delta('api_key_cache_total', { result: 'hit' })).toBe(2);
     expect(delta('api_key_cache_total', { result: 'miss' })).toBe(2);
+    expect(delta('api_key_loads_total')).toBe(2);
     expect(delta('verified_token_cache_total', { result: 'hit' })).toBe(3);
     expect(delta('verified_token_cache_total', { result: 'miss' })).toBe(3);
 
