@@ -712,6 +712,16 @@ async function main(): Promise<number> {
     award: ratio('awardApiKey', 'baselineAward'),
     historyFlatness: ratio('awardAfterHistory', 'awardApiKey'),
   };
+  // The same ratios within each round (runs are interleaved, so run i of every scenario belongs to round i): how far
+  // apart they are says how much the machine moved during the run.
+  const roundRatios = (a: string, b: string) =>
+    r(a) && r(b) ? r(a).runs.map((run, index) => (r(b).runs[index]?.rps ? Math.round((run.rps / r(b).runs[index].rps) * 1000) / 1000 : undefined)) : undefined;
+  const ratiosByRound = {
+    authApiKey: roundRatios('authMeApiKey', 'health'),
+    authJwt: roundRatios('authMeJwt', 'health'),
+    award: roundRatios('awardApiKey', 'baselineAward'),
+    historyFlatness: roundRatios('awardAfterHistory', 'awardApiKey'),
+  };
   const targets = {
     authApiKey: { min: 0.75, of: 'authMeApiKey / health req/s' },
     authJwt: { min: 0.5, of: 'authMeJwt / health req/s' },
@@ -759,6 +769,10 @@ async function main(): Promise<number> {
   const pass = complete && checks.every((c) => c.pass);
 
   printTable(results, ratios, checks);
+  const spread = Object.entries(ratiosByRound)
+    .filter(([, values]) => values && values.length > 1)
+    .map(([name, values]) => `${name} ${values!.map((value) => (value === undefined ? '—' : value.toFixed(2))).join(' / ')}`);
+  if (spread.length > 0) console.log(`\nratios by round: ${spread.join('; ')}`);
   const failed = checks.filter((c) => c.evaluated && !c.pass);
   console.log('');
   console.log(
@@ -791,6 +805,7 @@ async function main(): Promise<number> {
     },
     scenarios: results,
     ratios,
+    ratiosByRound,
     targets,
     checks,
     consistency,
