@@ -51,7 +51,7 @@ function iso(value: Date | null): string | null {
 @Injectable()
 export class ApiKeysService {
   private readonly lastUsedWrites = new Map<string, number>();
-  private readonly loading = new Map<string, Promise<CachedApiKey | null>>();
+  private readonly loading = new Map<string, { generation: number; read: Promise<CachedApiKey | null> }>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -82,33 +82,38 @@ export class ApiKeysService {
     return this.check(presented, await this.load(parsed.prefix), now);
   }
 
+  /**
+   * The key's row (null: no such key) from the database, cached. Concurrent misses share one read — unless an
+   * invalidation landed since that read began: a request arriving after a revocation must not get a row read before it.
+   */
   private load(prefix: string): Promise<CachedApiKey | null> {
-    let loading = this.loading.get(prefix);
-    if (!loading) {
-      const generation = this.cache.current;
-      this.cache.loads++;
-      loading = this.dataSource
-        .getRepository(ApiKey)
-        .findOne({ select: CACHED_COLUMNS, where: { prefix } })
-        .then((found) => {
-          const row: CachedApiKey | null = found && {
-            id: found.id,
-            prefix: found.prefix,
-            secretDigest: digestOfHash(found.secretHash),
-            previousSecretDigest: found.previousSecretHash === null ? null : digestOfHash(found.previousSecretHash),
-            previousValidUntil: found.previousValidUntil,
-            client: found.client,
-            scopes: found.scopes,
-            active: found.active,
-            expiresAt: found.expiresAt,
-          };
-          this.cache.set(prefix, row, generation);
-          return row;
-        })
-        .finally(() => this.loading.delete(prefix));
-      this.loading.set(prefix, loading);
-    }
-    return loading;
+    const generation = this.cache.current;
+    const inFlight = this.loading.get(prefix);
+    if (inFlight && inFlight.generation === generation) return inFlight.read;
+    this.cache.loads++;
+    const read: Promise<CachedApiKey | null> = this.dataSource
+      .getRepository(ApiKey)
+      .findOne({ select: CACHED_COLUMNS, where: { prefix } })
+      .then((found) => {
+        const row: CachedApiKey | null = found && {
+          id: found.id,
+          prefix: found.prefix,
+          secretDigest: digestOfHash(found.secretHash),
+          previousSecretDigest: found.previousSecretHash === null ? null : digestOfHash(found.previousSecretHash),
+          previousValidUntil: found.previousValidUntil,
+          client: found.client,
+          scopes: found.scopes,
+          active: found.active,
+          expiresAt: found.expiresAt,
+        };
+        this.cache.set(prefix, row, generation);
+        return row;
+      })
+      .finally(() => {
+        if (this.loading.get(prefix)?.read === read) this.loading.delete(prefix);
+      });
+    this.loading.set(prefix, { generation, read });
+    return read;
   }
 
   private check(presented: string, row: CachedApiKey | null, now: number): ApiKeyIdentity {

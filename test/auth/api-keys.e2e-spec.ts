@@ -197,16 +197,23 @@ describe('API keys', () => {
     expect(cache.loads - loadsBefore).toBe(1);
   });
 
-  it('does not cache a row read before a revocation that landed while it was being read', async () => {
+  it('neither caches nor shares a row read before an invalidation that landed while it was being read', async () => {
     const cache = t.app.get(ApiKeyCache);
     const keys = t.app.get(ApiKeysService);
     const issued = await createApiKey(t);
+
     const reading = keys.verifyUncached(issued.key); // the read is in flight…
     await cache.invalidate(issued.prefix); // …when an invalidation lands
     await expect(reading).resolves.toMatchObject({ prefix: issued.prefix });
     expect(cache.get(issued.prefix)).toBeUndefined(); // what it read may be stale: not kept
-    await keys.verifyUncached(issued.key);
-    expect(cache.get(issued.prefix)).toMatchObject({ prefix: issued.prefix, active: true });
+
+    const loadsBefore = cache.loads;
+    const first = keys.verifyUncached(issued.key);
+    const invalidated = cache.invalidate(issued.prefix); // lands while `first` is reading (nothing has yielded yet)
+    const second = keys.verifyUncached(issued.key); // arrives after it: must not get `first`'s read
+    await Promise.all([first, second, invalidated]);
+    expect(cache.loads - loadsBefore).toBe(2);
+    expect(cache.get(issued.prefix)).toMatchObject({ prefix: issued.prefix, active: true }); // `second`'s read is kept
   });
 
   it('records lastUsedAt when a key is used', async () => {
