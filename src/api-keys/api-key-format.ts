@@ -67,7 +67,7 @@ export function hashApiKey(key: string): string {
  * {@link digestOfHash}. (Hex text into a Buffer costs less than asking for a Buffer digest, which allocates natively.)
  */
 export function digestApiKey(key: string): Buffer {
-  return Buffer.from(hash('sha256', key, 'hex'), 'latin1');
+  return digestOfHash(hashApiKey(key));
 }
 
 /** A stored hash (hex) in the form {@link digestApiKey} gives. */

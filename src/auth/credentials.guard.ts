@@ -98,23 +98,26 @@ export class CredentialsGuard implements CanActivate {
     if (cached) {
       this.metrics.tokenCache(true);
       this.metrics.attempt('bearer', 'ok');
-      this.attachIdentity(auth, cached);
-      if (this.oauthUsers.isKnown(cached.subject)) return this.decide(context, rule, request, auth);
-      return this.oauthUsers.ensure(cached.subject, cached.claims, auth.correlationId).then(() => this.decide(context, rule, request, auth));
+      return this.afterBearer(context, rule, request, auth, cached);
     }
     this.metrics.tokenCache(false);
-    return this.verifyBearer(request, cacheKey).then(async (identity) => {
-      this.attachIdentity(auth, identity);
-      await this.oauthUsers.ensure(identity.subject, identity.claims, auth.correlationId);
-      return this.decide(context, rule, request, auth);
-    });
+    return this.verifyBearer(request, cacheKey).then((identity) => this.afterBearer(context, rule, request, auth, identity));
   }
 
-  private attachIdentity(auth: AuthContext, identity: OAuthIdentity): void {
+  /** The token's identity on the context, its subject's row made sure of (once per instance), then the rule. */
+  private afterBearer(
+    context: ExecutionContext,
+    rule: AccessRule,
+    request: AuthenticatedRequest,
+    auth: AuthContext,
+    identity: OAuthIdentity,
+  ): boolean | Promise<boolean> {
     auth.oauthUserId = identity.subject;
     auth.roles = identity.roles;
     auth.isAdmin = identity.isAdmin;
     auth.claims = identity.claims;
+    if (this.oauthUsers.isKnown(identity.subject)) return this.decide(context, rule, request, auth);
+    return this.oauthUsers.ensure(identity.subject, identity.claims, auth.correlationId).then(() => this.decide(context, rule, request, auth));
   }
 
   /** The route's rule and the key's scope, once every credential sent has been checked. */
