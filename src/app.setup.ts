@@ -80,16 +80,20 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {
-    appLogger().info(
-      {
-        correlationId: request.id,
-        method: request.method,
-        route: request.routeOptions?.url ?? null,
-        status: reply.statusCode,
-        durationMs: Math.round(reply.elapsedTime * 100) / 100,
-      },
-      'request',
-    );
+    // At `warn` and above there is no request line: nothing is built for it either.
+    const logger = appLogger();
+    if (logger.isLevelEnabled('info')) {
+      logger.info(
+        {
+          correlationId: request.id,
+          method: request.method,
+          route: request.routeOptions?.url ?? null,
+          status: reply.statusCode,
+          durationMs: Math.round(reply.elapsedTime * 100) / 100,
+        },
+        'request',
+      );
+    }
     done();
   });
   if (devIdentityProvider) registerDevIdentityProvider(fastify, devIdentityProvider);

@@ -1,4 +1,4 @@
-import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata, type PipeTransform, type ValidationError } from '@nestjs/common';
 import { DomainError, type FieldError } from './domain-error.js';
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
@@ -64,14 +64,31 @@ export function unstorableStrings(value: unknown, root: string): FieldError[] {
   return errors;
 }
 
-class ApiValidationPipe extends ValidationPipe {
-  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+/**
+ * A value handed on as it came, without a promise: a custom decorator's (`@Auth()`, `@Res()`; never validated) and a
+ * path parameter declared as a string (what `ValidationPipe` returns for it too). Most routes take several such
+ * arguments, and each went through two promises per request before.
+ */
+function passesAsIs(metadata: ArgumentMetadata): boolean {
+  return metadata.type === 'custom' || (metadata.type === 'param' && (metadata.metatype === String || metadata.metatype === undefined));
+}
+
+/** `ValidationPipe` with the checks it lacks (depth, reserved keys, strings PostgreSQL cannot store) around it. */
+class ApiValidationPipe implements PipeTransform {
+  constructor(private readonly pipe: ValidationPipe) {}
+
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    if (passesAsIs(metadata)) return value;
+    return this.check(value, metadata);
+  }
+
+  private async check(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const checked = metadata.type === 'body' || metadata.type === 'query';
     if (checked) {
       const error = structuralError(value, metadata.type);
       if (error) throw validationFailed([error]);
     }
-    const transformed: unknown = await super.transform(value, metadata);
+    const transformed: unknown = await this.pipe.transform(value, metadata);
     // After the DTO's own rules (their field names and messages come first): a safety net for fields without @NoNul.
     if (checked) {
       const unstorable = unstorableStrings(value, metadata.type);
@@ -82,14 +99,16 @@ class ApiValidationPipe extends ValidationPipe {
 }
 
 /** The global pipe: unknown fields and bad values are 422 with one entry per bad field. */
-export function createValidationPipe(): ValidationPipe {
-  return new ApiValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    forbidUnknownValues: true,
-    transform: true,
-    transformOptions: { enableImplicitConversion: false },
-    validationError: { target: false, value: false },
-    exceptionFactory: (errors) => validationFailed(flatten(errors)),
-  });
+export function createValidationPipe(): PipeTransform {
+  return new ApiValidationPipe(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      forbidUnknownValues: true,
+      transform: true,
+      transformOptions: { enableImplicitConversion: false },
+      validationError: { target: false, value: false },
+      exceptionFactory: (errors) => validationFailed(flatten(errors)),
+    }),
+  );
 }

@@ -55,6 +55,19 @@ export class FixedWindowThrottlerStorage implements ThrottlerStorage, OnApplicat
 
   /** Counts one request against `checks` (in order of precedence); see {@link HitOutcome}. */
   async hit(checks: readonly WindowCheck[]): Promise<HitOutcome> {
+    return this.count(checks);
+  }
+
+  /**
+   * As {@link hit}, but answered without a promise when the counters live in this process (no `REDIS_URL`): the
+   * guard then decides a request synchronously.
+   */
+  count(checks: readonly WindowCheck[]): HitOutcome | Promise<HitOutcome> {
+    if (!this.redis.enabled) return this.memory.hit(checks, this.now());
+    return this.countShared(checks);
+  }
+
+  private async countShared(checks: readonly WindowCheck[]): Promise<HitOutcome> {
     const nowMs = this.now();
     if (this.redis.enabled) {
       if (this.redis.ready && nowMs >= this.skipRedisUntil) {

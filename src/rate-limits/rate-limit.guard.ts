@@ -1,9 +1,9 @@
-import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { InjectThrottlerOptions, ThrottlerGuard, type ThrottlerModuleOptions, type ThrottlerOptions } from '@nestjs/throttler';
+import { InjectThrottlerOptions, type ThrottlerModuleOptions, type ThrottlerOptions } from '@nestjs/throttler';
 import { DomainError } from '../common/domain-error.js';
 import { FixedWindowThrottlerStorage } from './fixed-window.storage.js';
-import type { WindowCheck, WindowCount } from './fixed-window.js';
+import type { HitOutcome, WindowCheck, WindowCount } from './fixed-window.js';
 import { RateLimitMetrics } from './rate-limit-metrics.js';
 import type { LimitDefinition, RateLimitPolicy } from './rate-limits.policy.js';
 
@@ -29,44 +29,69 @@ const seconds = (ms: number) => String(Math.max(1, Math.ceil(ms / 1000)));
  * fewest requests left), not `@nestjs/throttler`'s per-name headers.
  */
 @Injectable()
-export class RateLimitGuard extends ThrottlerGuard {
-  private byName?: Map<string, Required<Pick<ThrottlerOptions, 'getTracker' | 'generateKey'>>>;
+export class RateLimitGuard implements CanActivate {
+  /** Per named throttler, how it finds the request's tracker and names its counter. */
+  private readonly byName = new Map<string, Required<Pick<ThrottlerOptions, 'getTracker' | 'generateKey'>>>();
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     private readonly counters: FixedWindowThrottlerStorage,
-    reflector: Reflector,
+    private readonly reflector: Reflector,
     @Inject(RATE_LIMIT_SETTINGS) private readonly settings: RateLimitSettings,
     private readonly metrics: RateLimitMetrics,
   ) {
-    super(options, counters, reflector);
+    const common = Array.isArray(options) ? {} : options;
+    const throttlers = Array.isArray(options) ? options : options.throttlers;
+    for (const throttler of throttlers) {
+      const getTracker = throttler.getTracker ?? (common as ThrottlerOptions).getTracker;
+      const generateKey = throttler.generateKey ?? (common as ThrottlerOptions).generateKey;
+      if (throttler.name && getTracker && generateKey) this.byName.set(throttler.name, { getTracker, generateKey });
+    }
   }
 
-  override async onModuleInit(): Promise<void> {
-    if (!this.settings.enabled) return;
-    await super.onModuleInit();
-    this.byName = new Map(
-      this.throttlers.map((throttler) => [
-        throttler.name!,
-        {
-          getTracker: throttler.getTracker ?? this.commonOptions.getTracker!,
-          generateKey: throttler.generateKey ?? this.commonOptions.generateKey!,
-        },
-      ]),
-    );
-  }
+  /** Per route handler, its policy (read once: the metadata of a handler never changes). */
+  private readonly policyOf = new Map<Function, RateLimitPolicy | null>();
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  /**
+   * Synchronous when the counters are in this process and the trackers answer at once (ours do), so a request that
+   * passes costs no promise; with Redis, the count is awaited.
+   */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (!this.settings.enabled) return true;
-    const policy = this.reflector.getAllAndOverride<RateLimitPolicy | undefined>(RATE_LIMIT_POLICY, [context.getHandler(), context.getClass()]);
+    const policy = this.policyFor(context);
     if (!policy) return true;
-    if (!this.byName) await this.onModuleInit();
 
-    const { req, res } = this.getRequestResponse(context);
+    const http = context.switchToHttp();
+    const req = http.getRequest<object>();
+    const res = http.getResponse<HeaderReply>();
+    const limits: LimitDefinition[] = [];
+    const checks: WindowCheck[] = [];
+    const definitions = this.settings.policies[policy];
+    for (let index = 0; index < definitions.length; index++) {
+      const definition = definitions[index];
+      const throttler = this.byName.get(definition.name);
+      if (!throttler) continue;
+      const tracker = throttler.getTracker(req, context);
+      if (typeof tracker !== 'string') return this.canActivateAsync(context, policy);
+      if (!tracker) continue;
+      limits.push(definition);
+      checks.push({ key: throttler.generateKey(context, tracker, definition.name), limit: definition.limit, ttlMs: definition.ttlMs });
+    }
+    if (checks.length === 0) return true;
+    const outcome = this.counters.count(checks);
+    if (outcome instanceof Promise) return outcome.then((counted) => this.decide(limits, counted, res));
+    return this.decide(limits, outcome, res);
+  }
+
+  /** The same, for trackers that answer with a promise (a custom `getTracker`). */
+  private async canActivateAsync(context: ExecutionContext, policy: RateLimitPolicy): Promise<boolean> {
+    const http = context.switchToHttp();
+    const req = http.getRequest<object>();
+    const res = http.getResponse<HeaderReply>();
     const limits: LimitDefinition[] = [];
     const checks: WindowCheck[] = [];
     for (const definition of this.settings.policies[policy]) {
-      const throttler = this.byName!.get(definition.name);
+      const throttler = this.byName.get(definition.name);
       if (!throttler) continue;
       const tracker = await throttler.getTracker(req, context);
       if (!tracker) continue;
@@ -74,8 +99,21 @@ export class RateLimitGuard extends ThrottlerGuard {
       checks.push({ key: throttler.generateKey(context, tracker, definition.name), limit: definition.limit, ttlMs: definition.ttlMs });
     }
     if (checks.length === 0) return true;
+    return this.decide(limits, await this.counters.count(checks), res);
+  }
 
-    const { counts, blocked } = await this.counters.hit(checks);
+  private policyFor(context: ExecutionContext): RateLimitPolicy | null {
+    const handler = context.getHandler();
+    let policy = this.policyOf.get(handler);
+    if (policy === undefined) {
+      policy = this.reflector.getAllAndOverride<RateLimitPolicy | undefined>(RATE_LIMIT_POLICY, [handler, context.getClass()]) ?? null;
+      this.policyOf.set(handler, policy);
+    }
+    return policy;
+  }
+
+  /** 429 for the first limit that went over; else the `X-RateLimit-*` headers of the tightest limit. */
+  private decide(limits: LimitDefinition[], { counts, blocked }: HitOutcome, reply: HeaderReply): boolean {
     if (blocked >= 0) {
       const limit = limits[blocked];
       this.metrics.rejected(limit.name);
@@ -84,13 +122,15 @@ export class RateLimitGuard extends ThrottlerGuard {
         headers: { 'Retry-After': reset, ...rateLimitHeaders(limit.limit, counts[blocked], reset) },
       });
     }
-
     let tightest = 0;
     for (let index = 1; index < counts.length; index++) {
       if (limits[index].limit - counts[index].count < limits[tightest].limit - counts[tightest].count) tightest = index;
     }
-    const headers = rateLimitHeaders(limits[tightest].limit, counts[tightest], seconds(counts[tightest].remainingMs));
-    for (const [name, value] of Object.entries(headers)) (res as HeaderReply).header(name, value);
+    const count = counts[tightest];
+    const limit = limits[tightest].limit;
+    reply.header('X-RateLimit-Limit', String(limit));
+    reply.header('X-RateLimit-Remaining', String(Math.max(0, limit - count.count)));
+    reply.header('X-RateLimit-Reset', seconds(count.remainingMs));
     return true;
   }
 }

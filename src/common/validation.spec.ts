@@ -1,0 +1,34 @@
+import { IsString } from 'class-validator';
+import { describe, expect, it } from 'vitest';
+import { DomainError } from './domain-error.js';
+import { createValidationPipe } from './validation.js';
+
+class NameDto {
+  @IsString()
+  name!: string;
+}
+
+describe('the global validation pipe', () => {
+  const pipe = createValidationPipe();
+
+  it('hands on string path parameters and custom decorators’ values as they came, without a promise', () => {
+    const auth = { isAdmin: false };
+    expect(pipe.transform('game-1', { type: 'param', metatype: String, data: 'gameId' })).toBe('game-1');
+    expect(pipe.transform(auth, { type: 'custom', metatype: Object })).toBe(auth);
+  });
+
+  it('checks bodies: a DTO instance for a valid one, 422 with the fields for unknown or bad ones', async () => {
+    const valid = pipe.transform({ name: 'x' }, { type: 'body', metatype: NameDto });
+    expect(valid).toBeInstanceOf(Promise);
+    await expect(valid).resolves.toBeInstanceOf(NameDto);
+    const refused = await Promise.resolve(pipe.transform({ name: 1, extra: true }, { type: 'body', metatype: NameDto })).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(DomainError);
+    expect((refused as DomainError).message).toBe('Validation failed for: extra, name');
+  });
+
+  it('still converts a path parameter declared as a number, and refuses what PostgreSQL cannot store', async () => {
+    await expect(Promise.resolve(pipe.transform('42', { type: 'param', metatype: Number, data: 'page' }))).resolves.toBe(42);
+    const refused = await Promise.resolve(pipe.transform({ name: 'a\u0000b' }, { type: 'body', metatype: NameDto })).catch((error: unknown) => error);
+    expect((refused as DomainError).message).toBe('Validation failed for: name');
+  });
+});
