@@ -4,8 +4,8 @@
  * Builds the app, starts one PostgreSQL (embedded unless DATABASE_URL is set) with a fresh database, the compiled
  * app and a baseline server (test/bench/baseline-server.ts) on it, pins both servers to one core and this process —
  * the autocannon load generator — to the other, runs the scenarios (each with a warm-up, then BENCH_RUNS runs,
- * interleaved round by round so background noise hits every scenario alike) and reports the medians, the ratios and
- * the targets on stdout and in test/bench/results/latest.json. See test/bench/README-section.md.
+ * interleaved round by round so background noise hits every scenario alike, every other round in reverse order) and
+ * reports the medians, the ratios and the targets on stdout and in test/bench/results/latest.json. See test/bench/README-section.md.
  *
  * Env: BENCH_DURATION (s per run, 10), BENCH_WARMUP (s, 3), BENCH_RUNS (2), BENCH_SCENARIOS (e.g. "1,2,3" or
  * "health,authMeApiKey"), BENCH_SKIP_HISTORY=1 (no 1M seed, no scenario 8), BENCH_HISTORY_AWARDS (1000000),
@@ -666,9 +666,12 @@ async function main(): Promise<number> {
     await settle();
   };
 
-  // Scenarios 1–7 round by round (so a noisy moment hits every scenario once), then the seed, then scenario 8.
+  // Scenarios 1–7 round by round (so a noisy moment hits every scenario once), then the seed, then scenario 8. Every
+  // other round runs them in reverse order (1…7, 7…1, 1…7, …), so within each compared pair (2 and 3, 2 and 4, 5 and 6)
+  // neither side always runs first: a drift of the machine, or the aftermath of one run (autovacuum after the award
+  // runs' inserts, say) falling on the next, weighs on both sides alike over the rounds.
   const before = runnable.filter((s) => s.id !== 8);
-  for (let round = 0; round < options.runs; round++) for (const s of before) await measure(s, round);
+  for (let round = 0; round < options.runs; round++) for (const s of round % 2 === 0 ? before : [...before].reverse()) await measure(s, round);
   let seed: { seconds: number; taskAwards: number; awards: number } | undefined;
   const after = runnable.find((s) => s.id === 8);
   if (after) {
