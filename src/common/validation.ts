@@ -1,5 +1,6 @@
 import { ValidationPipe, type ArgumentMetadata, type PipeTransform, type ValidationError } from '@nestjs/common';
 import { DomainError, type FieldError } from './domain-error.js';
+import { cacheValidationMetadata } from './validation-metadata-cache.js';
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   const result: FieldError[] = [];
@@ -100,6 +101,7 @@ class ApiValidationPipe implements PipeTransform {
 
 /** The global pipe: unknown fields and bad values are 422 with one entry per bad field. */
 export function createValidationPipe(): PipeTransform {
+  cacheValidationMetadata();
   return new ApiValidationPipe(
     new ValidationPipe({
       whitelist: true,
