@@ -31,12 +31,29 @@ export class DbSampler {
 
   constructor(private readonly databaseUrl: string) {}
 
-  async start(): Promise<void> {
+  private async connect(): Promise<pg.Client> {
     if (!this.connected) {
       this.client = new pg.Client({ connectionString: this.databaseUrl });
       await this.client.connect();
       this.connected = true;
     }
+    return this.client!;
+  }
+
+  /** Autovacuum workers running now (in any database of the cluster). */
+  async autovacuumWorkers(): Promise<number> {
+    const db = await this.connect();
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'`);
+    return rows[0].n as number;
+  }
+
+  /** Writes the dirty buffers a run left now, rather than during a later run. */
+  async checkpoint(): Promise<void> {
+    await (await this.connect()).query('CHECKPOINT');
+  }
+
+  async start(): Promise<void> {
+    await this.connect();
     this.totals = { active: 0, lockWaits: 0, idleInTransaction: 0, samples: 0 };
     this.countersBefore = await this.counters();
     this.timer = setInterval(() => {

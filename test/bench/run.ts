@@ -34,6 +34,7 @@ import {
   type Child,
 } from './processes.js';
 import { DbSampler, type DbActivity } from './db-sampler.js';
+import { QUIET_BUSY_CORES, waitForQuiet, type QuietWait } from './quiet.js';
 import { markdownReport } from './report.js';
 import { checkConsistency, seedHistory, type Consistency } from './seed.js';
 
@@ -447,7 +448,7 @@ interface ScenarioResult {
   runs: MeasuredRun[];
 }
 
-type MeasuredRun = RunResult & { db?: DbActivity };
+type MeasuredRun = RunResult & { db?: DbActivity; quietWait?: QuietWait };
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -513,7 +514,8 @@ function describeRun(run: MeasuredRun): string {
     (run.db?.counters && run.responses > 0
       ? ` per request: ${(run.db.counters.transactions / run.responses).toFixed(1)} xacts, ${(run.db.counters.rowsInserted / run.responses).toFixed(1)} ins, ` +
         `${(run.db.counters.rowsUpdated / run.responses).toFixed(1)} upd, ${(run.db.counters.rowsFetched / run.responses).toFixed(1)} fetched`
-      : '')
+      : '') +
+    (run.quietWait && run.quietWait.waitedMs >= 1000 ? `  (after ${(run.quietWait.waitedMs / 1000).toFixed(1)} s waiting for a quiet machine)` : '')
   );
 }
 
@@ -652,6 +654,8 @@ async function main(): Promise<number> {
       console.log(`  ${String(s.id).padStart(2)} ${s.name.padEnd(18)} warm-up  ${describeRun(warm)}`);
       await settle();
     }
+    const quiet = await waitForQuiet(() => sampler!.autovacuumWorkers());
+    if (!quiet.quiet) console.log(`     the machine did not quieten within ${Math.round(quiet.waitedMs / 1000)} s (${quiet.busyCores} cores busy): measuring anyway`);
     if (s.needsCore) await sampler!.start();
     const run: MeasuredRun = await runLoad({
       url: urlOf(s),
@@ -661,9 +665,11 @@ async function main(): Promise<number> {
       serverPid: pidOf(s),
     });
     if (s.needsCore) run.db = await sampler!.stop();
+    run.quietWait = quiet;
     console.log(`  ${String(s.id).padStart(2)} ${s.name.padEnd(18)} run ${round + 1}/${options.runs} ${describeRun(run)}`);
     runsOf.set(s.name, [...(runsOf.get(s.name) ?? []), run]);
     await settle();
+    if (s.needsCore) await sampler!.checkpoint();
   };
 
   // Scenarios 1–7 round by round (so a noisy moment hits every scenario once), then the seed, then scenario 8. Every
@@ -795,6 +801,8 @@ async function main(): Promise<number> {
       warmupSeconds: options.warmupSeconds,
       runs: options.runs,
       aggregation: 'rps, p50Ms, p99Ms: median over runs; errors, non2xx: sum over runs',
+      order: 'rounds of scenarios 1–7, every other round reversed; scenario 8 after the history seed',
+      quietBeforeEachRun: `waits (≤ 30 s) for no autovacuum worker and < ${QUIET_BUSY_CORES} busy cores; a CHECKPOINT follows each run that loads PostgreSQL`,
       pinning: pinning ? { servers: 'core 1', loadGenerator: 'core 0', postgres: 'unpinned' } : 'none',
       postgres: database.embedded ? 'embedded (tmpfs, fsync off)' : 'DATABASE_URL',
       databasePoolSize: options.poolSize,
