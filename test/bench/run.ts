@@ -5,15 +5,17 @@
  * app and a baseline server (test/bench/baseline-server.ts) on it, pins both servers to one core and this process —
  * the autocannon load generator — to the other, runs the scenarios (each with a warm-up, then BENCH_RUNS runs,
  * interleaved round by round so background noise hits every scenario alike, every other round in reverse order) and
- * reports the medians, the ratios and the targets on stdout and in test/bench/results/latest.json. See test/bench/README-section.md.
+ * reports the medians, the ratios and the targets on stdout and in test/bench/results/latest.json (with a Markdown table
+ * beside it for the README). The README's "Performance" section explains the scenarios and the numbers.
  *
  * Env: BENCH_DURATION (s per run, 10), BENCH_WARMUP (s, 3), BENCH_RUNS (2), BENCH_SCENARIOS (e.g. "1,2,3" or
  * "health,authMeApiKey"), BENCH_SKIP_HISTORY=1 (no 1M seed, no scenario 8), BENCH_HISTORY_AWARDS (1000000),
  * BENCH_SKIP_BUILD=1, BENCH_PIN=0 (no taskset), BENCH_POOL_SIZE (10, the app's default, used by both servers),
  * BENCH_PROFILE=1 (the app and the baseline write --cpu-prof profiles to test/bench/results/), BENCH_OUTPUT (results path),
- * BENCH_RATE_LIMITS=off (default: on, every limit raised out of reach), BENCH_APP_NODE_ARGS (extra Node/V8 flags for
- * the app only, e.g. "--max-semi-space-size=64", to try a runtime setting against the same baseline),
- * DATABASE_URL (an existing server: a fresh database is created on it and dropped after).
+ * BENCH_SHARED_BUFFERS (the embedded PostgreSQL's shared_buffers, 1GB), BENCH_RATE_LIMITS=off (default: on, every
+ * limit raised out of reach), BENCH_APP_NODE_ARGS (extra Node/V8 flags for the app only, e.g.
+ * "--max-semi-space-size=64", to try a runtime setting against the same baseline), DATABASE_URL (an existing server:
+ * a fresh database is created on it and dropped after).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -65,6 +67,10 @@ const options = {
   output: resolve(ROOT, process.env.BENCH_OUTPUT ?? 'test/bench/results/latest.json'),
   rateLimits: process.env.BENCH_RATE_LIMITS === 'off' ? ('off' as const) : ('raised' as const),
   appNodeArgs: (process.env.BENCH_APP_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+  // The embedded PostgreSQL's buffer cache. PostgreSQL's own default (128 MB) is far below what a deployed server gets
+  // (a quarter of RAM is the usual advice): with the million-award history, the index pages an award touches at
+  // random positions (~250 MB) would not fit, and scenario 8 would measure that misconfiguration.
+  sharedBuffers: process.env.BENCH_SHARED_BUFFERS?.trim() || '1GB',
 };
 
 /** Users the award scenarios rotate over. */
@@ -276,14 +282,17 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 process.on('exit', signalAllChildrenSync);
 
-async function startPostgres(): Promise<{ adminUrl: string; benchUrl: string; embedded: boolean }> {
+async function startPostgres(): Promise<{ adminUrl: string; benchUrl: string; embedded: boolean; sharedBuffers: string }> {
   const name = `questline_bench_${Date.now()}`;
   let adminUrl: string;
   const embedded = !process.env.DATABASE_URL;
   if (process.env.DATABASE_URL) {
     adminUrl = process.env.DATABASE_URL;
   } else {
-    postgres = startNode('postgres', [join(ROOT, 'scripts/pg-cluster.mjs')], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, cwd: ROOT });
+    postgres = startNode('postgres', [join(ROOT, 'scripts/pg-cluster.mjs')], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, EMBEDDED_POSTGRES_SHARED_BUFFERS: options.sharedBuffers },
+      cwd: ROOT,
+    });
     const pgChild = postgres;
     const message = await new Promise<{ url: string }>((resolvePromise, reject) => {
       pgChild.proc.once('message', (value) => resolvePromise(value as { url: string }));
@@ -294,6 +303,7 @@ async function startPostgres(): Promise<{ adminUrl: string; benchUrl: string; em
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${name}"`);
+  const sharedBuffers = String((await admin.query('SHOW shared_buffers')).rows[0].shared_buffers);
   await admin.end();
   const benchUrl = new URL(adminUrl);
   benchUrl.pathname = `/${name}`;
@@ -305,7 +315,7 @@ async function startPostgres(): Promise<{ adminUrl: string; benchUrl: string; em
       await client.end();
     };
   }
-  return { adminUrl, benchUrl: benchUrl.toString(), embedded };
+  return { adminUrl, benchUrl: benchUrl.toString(), embedded, sharedBuffers };
 }
 
 /**
@@ -513,7 +523,8 @@ function describeRun(run: MeasuredRun): string {
     (run.db ? `  db: active ${run.db.active} lock-waits ${run.db.lockWaits} idle-in-tx ${run.db.idleInTransaction}` : '') +
     (run.db?.counters && run.responses > 0
       ? ` per request: ${(run.db.counters.transactions / run.responses).toFixed(1)} xacts, ${(run.db.counters.rowsInserted / run.responses).toFixed(1)} ins, ` +
-        `${(run.db.counters.rowsUpdated / run.responses).toFixed(1)} upd, ${(run.db.counters.rowsFetched / run.responses).toFixed(1)} fetched`
+        `${(run.db.counters.rowsUpdated / run.responses).toFixed(1)} upd, ${(run.db.counters.rowsFetched / run.responses).toFixed(1)} fetched, ` +
+        `${(run.db.counters.blocksRead / run.responses).toFixed(1)} blocks read outside PostgreSQL's cache`
       : '') +
     (run.quietWait && run.quietWait.waitedMs >= 1000 ? `  (after ${(run.quietWait.waitedMs / 1000).toFixed(1)} s waiting for a quiet machine)` : '')
   );
@@ -590,7 +601,10 @@ async function main(): Promise<number> {
   }
 
   const database = await startPostgres();
-  console.log(`PostgreSQL: ${database.embedded ? 'embedded (scripts/pg-cluster.mjs, tmpfs)' : 'DATABASE_URL'}; fresh database ${new URL(database.benchUrl).pathname.slice(1)}`);
+  console.log(
+    `PostgreSQL: ${database.embedded ? 'embedded (scripts/pg-cluster.mjs, tmpfs)' : 'DATABASE_URL'}, shared_buffers ${database.sharedBuffers}; ` +
+      `fresh database ${new URL(database.benchUrl).pathname.slice(1)}`,
+  );
 
   const [appPort, baselinePort] = [await freePort(), await freePort()];
   const appUrl = `http://127.0.0.1:${appPort}`;
@@ -804,7 +818,7 @@ async function main(): Promise<number> {
       order: 'rounds of scenarios 1–7, every other round reversed; scenario 8 after the history seed',
       quietBeforeEachRun: `waits (≤ 30 s) for no autovacuum worker and < ${QUIET_BUSY_CORES} busy cores; a CHECKPOINT follows each run that loads PostgreSQL`,
       pinning: pinning ? { servers: 'core 1', loadGenerator: 'core 0', postgres: 'unpinned' } : 'none',
-      postgres: database.embedded ? 'embedded (tmpfs, fsync off)' : 'DATABASE_URL',
+      postgres: `${database.embedded ? 'embedded (tmpfs, fsync off)' : 'DATABASE_URL'}, shared_buffers ${database.sharedBuffers}`,
       databasePoolSize: options.poolSize,
       rateLimits: options.rateLimits === 'off' ? 'off (RATE_LIMITS_ENABLED=false)' : 'on, every limit raised to 1e9',
       appNodeArgs: options.appNodeArgs.join(' ') || null,
