@@ -1,5 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { ThrottlerModuleOptions, ThrottlerOptions } from '@nestjs/throttler';
 import { describe, expect, it } from 'vitest';
 import { RedisService } from '../common/redis.service.js';
 import { DomainError } from '../common/domain-error.js';
@@ -15,11 +16,18 @@ class Routes {
 }
 Reflect.defineMetadata(RATE_LIMIT_POLICY, 'sensitive-task', Routes.prototype.limited);
 
-function guardWith(env: Record<string, string>) {
+function guardWith(env: Record<string, string>, asyncTrackers = false) {
   const config = loadConfig({ RATE_LIMIT_PER_API_KEY: '2', RATE_LIMIT_PER_IP: '100', ...env });
   const redis = new RedisService(config);
   const storage = new FixedWindowThrottlerStorage(redis, new RateLimitMetrics());
-  const guard = new RateLimitGuard(throttlerOptions(config, storage), storage, new Reflector(), rateLimitSettings(config), new RateLimitMetrics());
+  const options = throttlerOptions(config, storage) as ThrottlerModuleOptions & { throttlers: ThrottlerOptions[] };
+  if (asyncTrackers) {
+    for (const throttler of options.throttlers) {
+      const track = throttler.getTracker!;
+      throttler.getTracker = async (req, context) => track(req, context);
+    }
+  }
+  const guard = new RateLimitGuard(options, storage, new Reflector(), rateLimitSettings(config), new RateLimitMetrics());
   const close = async () => {
     storage.onApplicationShutdown();
     await redis.onApplicationShutdown();
@@ -71,6 +79,21 @@ describe('RateLimitGuard', () => {
       expect(decision).toBeInstanceOf(Promise);
       await expect(decision).resolves.toBe(true);
       expect(first.headers['X-RateLimit-Remaining']).toBe('1');
+    } finally {
+      await close();
+    }
+  });
+
+  it('awaits trackers that answer with a promise, and counts the same', async () => {
+    const { guard, close } = guardWith({}, true);
+    try {
+      const first = request(Routes.prototype.limited);
+      const decision = guard.canActivate(first.context);
+      expect(decision).toBeInstanceOf(Promise);
+      await expect(decision).resolves.toBe(true);
+      expect(first.headers['X-RateLimit-Remaining']).toBe('1');
+      await expect(guard.canActivate(request(Routes.prototype.limited).context)).resolves.toBe(true);
+      await expect(guard.canActivate(request(Routes.prototype.limited).context)).rejects.toThrow('API key rate limit exceeded for sensitive task operations.');
     } finally {
       await close();
     }

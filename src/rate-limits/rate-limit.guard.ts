@@ -54,52 +54,44 @@ export class RateLimitGuard implements CanActivate {
 
   /**
    * Synchronous when the counters are in this process and the trackers answer at once (ours do), so a request that
-   * passes costs no promise; with Redis, the count is awaited.
+   * passes costs no promise; with Redis (or a tracker that answers with a promise) it is awaited.
    */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (!this.settings.enabled) return true;
     const policy = this.policyFor(context);
     if (!policy) return true;
 
-    const http = context.switchToHttp();
-    const req = http.getRequest<object>();
-    const res = http.getResponse<HeaderReply>();
-    const limits: LimitDefinition[] = [];
-    const checks: WindowCheck[] = [];
+    const req = context.switchToHttp().getRequest<object>();
     const definitions = this.settings.policies[policy];
+    const trackers: Array<string | Promise<string>> = [];
+    let pending = false;
     for (let index = 0; index < definitions.length; index++) {
-      const definition = definitions[index];
-      const throttler = this.byName.get(definition.name);
-      if (!throttler) continue;
-      const tracker = throttler.getTracker(req, context);
-      if (typeof tracker !== 'string') return this.canActivateAsync(context, policy);
-      if (!tracker) continue;
-      limits.push(definition);
-      checks.push({ key: throttler.generateKey(context, tracker, definition.name), limit: definition.limit, ttlMs: definition.ttlMs });
+      // No throttler by that name, or an empty tracker: that limit does not apply to this request.
+      const tracker = this.byName.get(definitions[index].name)?.getTracker(req, context) ?? '';
+      if (typeof tracker !== 'string') pending = true;
+      trackers.push(tracker);
     }
-    if (checks.length === 0) return true;
-    const outcome = this.counters.count(checks);
-    if (outcome instanceof Promise) return outcome.then((counted) => this.decide(limits, counted, res));
-    return this.decide(limits, outcome, res);
+    if (pending) return Promise.all(trackers).then((resolved) => this.count(context, definitions, resolved));
+    return this.count(context, definitions, trackers as string[]);
   }
 
-  /** The same, for trackers that answer with a promise (a custom `getTracker`). */
-  private async canActivateAsync(context: ExecutionContext, policy: RateLimitPolicy): Promise<boolean> {
-    const http = context.switchToHttp();
-    const req = http.getRequest<object>();
-    const res = http.getResponse<HeaderReply>();
+  /** Counts the request against every limit with a tracker, in order; see {@link decide}. */
+  private count(context: ExecutionContext, definitions: LimitDefinition[], trackers: string[]): boolean | Promise<boolean> {
     const limits: LimitDefinition[] = [];
     const checks: WindowCheck[] = [];
-    for (const definition of this.settings.policies[policy]) {
-      const throttler = this.byName.get(definition.name);
-      if (!throttler) continue;
-      const tracker = await throttler.getTracker(req, context);
+    for (let index = 0; index < definitions.length; index++) {
+      const definition = definitions[index];
+      const tracker = trackers[index];
       if (!tracker) continue;
       limits.push(definition);
-      checks.push({ key: throttler.generateKey(context, tracker, definition.name), limit: definition.limit, ttlMs: definition.ttlMs });
+      const key = this.byName.get(definition.name)!.generateKey(context, tracker, definition.name);
+      checks.push({ key, limit: definition.limit, ttlMs: definition.ttlMs });
     }
     if (checks.length === 0) return true;
-    return this.decide(limits, await this.counters.count(checks), res);
+    const reply = context.switchToHttp().getResponse<HeaderReply>();
+    const outcome = this.counters.count(checks);
+    if (outcome instanceof Promise) return outcome.then((counted) => this.decide(limits, counted, reply));
+    return this.decide(limits, outcome, reply);
   }
 
   private policyFor(context: ExecutionContext): RateLimitPolicy | null {
