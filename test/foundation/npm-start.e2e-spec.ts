@@ -73,7 +73,10 @@ describe('npm start with no configuration', () => {
         if (outcome.error) break; // the server is gone for this client
       }
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Under load means answers are flowing: wait for some (a fixed delay gave too few on a slow machine), at most 10 s.
+    for (const until = Date.now() + 10_000; outcomes.filter((outcome) => outcome.status !== undefined).length < 40 && Date.now() < until; ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const stoppedAt = Date.now();
     process.kill(apiPid, 'SIGTERM');
     const [code] = await exited;
