@@ -67,19 +67,18 @@ export class FixedWindowThrottlerStorage implements ThrottlerStorage, OnApplicat
     return this.countShared(checks);
   }
 
+  /** In Redis when it is ready; else (and after a failed command, for a while) in this process, counted as a fallback. */
   private async countShared(checks: readonly WindowCheck[]): Promise<HitOutcome> {
     const nowMs = this.now();
-    if (this.redis.enabled) {
-      if (this.redis.ready && nowMs >= this.skipRedisUntil) {
-        try {
-          return await this.hitRedis(checks, nowMs);
-        } catch {
-          // Logged and counted as an outage by RedisService (unless Redis answered with an error).
-          this.skipRedisUntil = nowMs + RETRY_AFTER_FAILURE_MS;
-        }
+    if (this.redis.ready && nowMs >= this.skipRedisUntil) {
+      try {
+        return await this.hitRedis(checks, nowMs);
+      } catch {
+        // Logged and counted as an outage by RedisService (unless Redis answered with an error).
+        this.skipRedisUntil = nowMs + RETRY_AFTER_FAILURE_MS;
       }
-      this.metrics.redisFallbacks++;
     }
+    this.metrics.redisFallbacks++;
     return this.memory.hit(checks, nowMs);
   }
 

@@ -47,6 +47,15 @@ function request(handler: () => void) {
   return { context, headers };
 }
 
+/** A fresh guard's first counted request, when the decision must be awaited: it passes, with one request left. */
+async function passesAfterAwaiting(guard: RateLimitGuard): Promise<void> {
+  const first = request(Routes.prototype.limited);
+  const decision = guard.canActivate(first.context);
+  expect(decision).toBeInstanceOf(Promise);
+  await expect(decision).resolves.toBe(true);
+  expect(first.headers['X-RateLimit-Remaining']).toBe('1');
+}
+
 describe('RateLimitGuard', () => {
   it('decides without a promise when the counters are in this process: passes with the tightest limit’s headers, then refuses', async () => {
     const { guard, close } = guardWith({});
@@ -74,11 +83,7 @@ describe('RateLimitGuard', () => {
     // Nothing listens on port 1: the storage fails open to this process's counters, after trying.
     const { guard, close } = guardWith({ REDIS_URL: 'redis://127.0.0.1:1' });
     try {
-      const first = request(Routes.prototype.limited);
-      const decision = guard.canActivate(first.context);
-      expect(decision).toBeInstanceOf(Promise);
-      await expect(decision).resolves.toBe(true);
-      expect(first.headers['X-RateLimit-Remaining']).toBe('1');
+      await passesAfterAwaiting(guard);
     } finally {
       await close();
     }
@@ -87,11 +92,7 @@ describe('RateLimitGuard', () => {
   it('awaits trackers that answer with a promise, and counts the same', async () => {
     const { guard, close } = guardWith({}, true);
     try {
-      const first = request(Routes.prototype.limited);
-      const decision = guard.canActivate(first.context);
-      expect(decision).toBeInstanceOf(Promise);
-      await expect(decision).resolves.toBe(true);
-      expect(first.headers['X-RateLimit-Remaining']).toBe('1');
+      await passesAfterAwaiting(guard);
       await expect(guard.canActivate(request(Routes.prototype.limited).context)).resolves.toBe(true);
       await expect(guard.canActivate(request(Routes.prototype.limited).context)).rejects.toThrow('API key rate limit exceeded for sensitive task operations.');
     } finally {

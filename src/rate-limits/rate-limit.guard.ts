@@ -118,11 +118,8 @@ export class RateLimitGuard implements CanActivate {
     for (let index = 1; index < counts.length; index++) {
       if (limits[index].limit - counts[index].count < limits[tightest].limit - counts[tightest].count) tightest = index;
     }
-    const count = counts[tightest];
-    const limit = limits[tightest].limit;
-    reply.header('X-RateLimit-Limit', String(limit));
-    reply.header('X-RateLimit-Remaining', String(Math.max(0, limit - count.count)));
-    reply.header('X-RateLimit-Reset', seconds(count.remainingMs));
+    const headers = rateLimitHeaders(limits[tightest].limit, counts[tightest], seconds(counts[tightest].remainingMs));
+    for (const name in headers) reply.header(name, headers[name]);
     return true;
   }
 }
