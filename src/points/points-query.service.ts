@@ -22,6 +22,13 @@ import type {
 const USER_ORDERINGS = { externalUserId: 'external_user_id' };
 const DETAILS_PER_USER = 100;
 
+/**
+ * A timestamp as the API writes it (`Date.prototype.toJSON`: UTC, milliseconds truncated, `Z`), formatted by
+ * PostgreSQL. A details page carries up to 100 awards per user and task: building a Date for each from the row and
+ * turning it back into text cost more than the rest of the page's JavaScript.
+ */
+const ISO_TIME = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
 /** Per live task of a game (or one task), its users' totals (all users, or those of $2); null user: no awards. */
 const TOTALS = prepared(
   'points_totals',
@@ -37,7 +44,7 @@ const TOTALS = prepared(
 /** The latest awards of each (task, user) pair of the users $1 (on one task, $2, or all), newest first. */
 const LATEST_AWARDS = prepared(
   'points_latest_awards',
-  `SELECT s.task_id AS "taskId", s.user_id AS "userId", p.points, p.case_name AS "caseName", p.created_at AS "createdAt"
+  `SELECT s.task_id AS "taskId", s.user_id AS "userId", p.points, p.case_name AS "caseName", ${ISO_TIME('p.created_at')} AS "createdAt"
        FROM task_user_award_stats s
        CROSS JOIN LATERAL (
          SELECT points, case_name, created_at FROM user_points
@@ -66,7 +73,7 @@ interface DetailRow {
   userId: string;
   points: number;
   caseName: string;
-  createdAt: Date;
+  createdAt: string;
 }
 
 /** Reads of awarded points (API.md §6): totals come from the running aggregates, so they are exact and cheap. */
@@ -171,7 +178,7 @@ export class PointsQueryService {
     const order = `${page.column} ${page.direction}`;
     const values = [gameId, taskId ?? null];
     const rows = await this.statements.run<
-      DetailsRow & { gameId: string; externalGameId: string; owner: string; pointsData: Array<{ points: number; caseName: string; created_at: string }> | null; total: number }
+      DetailsRow & { gameId: string; externalGameId: string; owner: string; pointsData: PointsDataDto[] | null; total: number }
     >(
       PreparedStatementRunner.forText(
         `WITH page AS (
@@ -183,7 +190,7 @@ export class PointsQueryService {
                 t.id AS "taskId", t.external_task_id AS "externalTaskId", s.user_id AS "userId", s.external_user_id AS "externalUserId",
                 s.points_total AS points, s.award_count AS "timesAwarded",
                 CASE WHEN s.user_id IS NOT NULL THEN (
-                  SELECT COALESCE(json_agg(json_build_object('points', p.points, 'caseName', p.case_name, 'created_at', p.created_at) ORDER BY p.created_at DESC), '[]')
+                  SELECT COALESCE(json_agg(json_build_object('points', p.points, 'caseName', p.case_name, 'created_at', ${ISO_TIME('p.created_at')}) ORDER BY p.created_at DESC), '[]')
                   FROM (SELECT points, case_name, created_at FROM user_points
                         WHERE task_id = s.task_id AND user_id = s.user_id ORDER BY created_at DESC LIMIT ${DETAILS_PER_USER}) p
                 ) END AS "pointsData",
@@ -204,7 +211,7 @@ export class PointsQueryService {
         .filter((row) => row.taskId !== null)
         .map(({ total: _total, gameId: _gameId, externalGameId: _externalGameId, owner: _owner, pointsData, ...row }) => ({
           ...row,
-          pointsData: (pointsData ?? []).map((award) => ({ points: award.points, caseName: award.caseName, created_at: new Date(award.created_at) })),
+          pointsData: pointsData ?? [],
         })),
       searchOptions: { ordering: page.ordering, page: page.page, page_size: page.pageSize, total_count: first?.total ?? 0 },
     };

@@ -14,7 +14,8 @@
  * BENCH_PROFILE=1 (the app and the baseline write --cpu-prof profiles to test/bench/results/), BENCH_OUTPUT (results path),
  * BENCH_SHARED_BUFFERS (the embedded PostgreSQL's shared_buffers, 1GB), BENCH_RATE_LIMITS=off (default: on, every
  * limit raised out of reach), BENCH_APP_NODE_ARGS (extra Node/V8 flags for the app only, e.g.
- * "--max-semi-space-size=64", to try a runtime setting against the same baseline), DATABASE_URL (an existing server:
+ * "--max-semi-space-size=64", to try a runtime setting against the same baseline), BENCH_APP_ENV (extra app settings,
+ * "NAME=value …", e.g. "METRICS_ENABLED=false", to measure what a feature costs), DATABASE_URL (an existing server:
  * a fresh database is created on it and dropped after).
  */
 import { randomBytes } from 'node:crypto';
@@ -52,6 +53,16 @@ function intEnv(name: string, fallback: number, min: number): number {
   if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min} (got "${raw}")`);
   return value;
 }
+/** BENCH_APP_ENV: "NAME=value NAME2=value2", extra settings for the app only (e.g. METRICS_ENABLED=false). */
+function appEnvOf(raw: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of raw.split(/\s+/).filter(Boolean)) {
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair);
+    if (!match) throw new Error(`BENCH_APP_ENV: "${pair}" is not NAME=value`);
+    env[match[1]] = match[2];
+  }
+  return env;
+}
 const flag = (name: string) => ['1', 'true', 'yes', 'on'].includes((process.env[name] ?? '').toLowerCase());
 
 const options = {
@@ -67,6 +78,7 @@ const options = {
   output: resolve(ROOT, process.env.BENCH_OUTPUT ?? 'test/bench/results/latest.json'),
   rateLimits: process.env.BENCH_RATE_LIMITS === 'off' ? ('off' as const) : ('raised' as const),
   appNodeArgs: (process.env.BENCH_APP_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+  appEnv: appEnvOf(process.env.BENCH_APP_ENV ?? ''),
   // The embedded PostgreSQL's buffer cache. PostgreSQL's own default (128 MB) is far below what a deployed server gets
   // (a quarter of RAM is the usual advice): with the million-award history, the index pages an award touches at
   // random positions (~250 MB) would not fit, and scenario 8 would measure that misconfiguration.
@@ -633,6 +645,7 @@ async function main(): Promise<number> {
         PUBLIC_URL: appUrl,
         LOG_LEVEL: 'warn',
         ...rateLimitEnv(),
+        ...options.appEnv,
       },
     },
   );
@@ -822,6 +835,7 @@ async function main(): Promise<number> {
       databasePoolSize: options.poolSize,
       rateLimits: options.rateLimits === 'off' ? 'off (RATE_LIMITS_ENABLED=false)' : 'on, every limit raised to 1e9',
       appNodeArgs: options.appNodeArgs.join(' ') || null,
+      appEnv: Object.keys(options.appEnv).length > 0 ? options.appEnv : null,
       awardUsers: AWARD_USERS,
       historyBeforeScenario5: `${AWARD_USERS} past awards (one per user) on each award task`,
       history: seed ?? (options.skipHistory ? 'skipped (BENCH_SKIP_HISTORY)' : 'not run'),

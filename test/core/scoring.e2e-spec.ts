@@ -167,6 +167,23 @@ describe('scoring through POST …/points (default strategy)', () => {
     expect(users.body).toMatchObject({ gameId, tasks: [{ externalTaskId, users: [{ externalUserId: 'alice', firstAction: at('10:00:00') }, { externalUserId: 'bob', firstAction: at('10:00:30') }] }] });
   });
 
+  it('writes an award time in the details exactly as the award answered it (milliseconds, UTC, Z), on all three detail routes', async () => {
+    const game = await createGame(t, c.a);
+    const { externalTaskId } = await createTask(t, c.a, game.gameId);
+    setClock(t, '2026-11-25T23:59:59.987+00:00');
+    const fixed = await award(t, c.a, game.gameId, externalTaskId, { externalUserId: 'carol' });
+    resetClock(t);
+    const live = await award(t, c.a, game.gameId, externalTaskId, { externalUserId: 'carol' });
+    expect(fixed.body.created_at).toBe('2026-11-25T23:59:59.987Z');
+    const times = [live.body.created_at, fixed.body.created_at];
+    const gameDetails = await call(t, c.a, 'GET', `/games/${game.gameId}/points/details`);
+    expect(gameDetails.body.task[0].points[0].pointsData.map((award: { created_at: string }) => award.created_at)).toEqual(times);
+    const taskDetails = await call(t, c.a, 'GET', `/games/${game.gameId}/tasks/${externalTaskId}/points/details`);
+    expect(taskDetails.body[0].pointsData.map((award: { created_at: string }) => award.created_at)).toEqual(times);
+    const one = await call(t, c.a, 'GET', `/games/${game.gameId}/tasks/${externalTaskId}/users/carol/points`);
+    expect(one.body[0].pointsData.map((award: { created_at: string }) => award.created_at)).toEqual(times);
+  });
+
   it('pages the game details over live tasks only: a user awarded only on a deleted task drops out of the page and the total', async () => {
     const { gameId, externalTaskId } = await play(c.a, [['carol', '11:00:00'], ['dave', '11:00:10']]);
     const extra = await createTask(t, c.a, gameId);

@@ -4,7 +4,7 @@ import { SearchOptionsDto } from '../../common/pagination.js';
 export class PointsDataDto {
   @ApiProperty() points: number;
   @ApiProperty() caseName: string;
-  @ApiProperty({ format: 'date-time' }) created_at: Date;
+  @ApiProperty({ type: String, format: 'date-time' }) created_at: string;
 }
 
 export class UserPointsDto {
