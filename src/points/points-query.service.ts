@@ -21,6 +21,8 @@ import type {
 
 const USER_ORDERINGS = { externalUserId: 'external_user_id' };
 const DETAILS_PER_USER = 100;
+/** Games (or tasks) whose details total an instance keeps, least recently counted dropped first. */
+const COUNTED_TOTALS_KEPT = 10_000;
 
 /**
  * A timestamp as the API writes it (`Date.prototype.toJSON`: UTC, milliseconds truncated, `Z`), formatted by
@@ -86,6 +88,19 @@ export class PointsQueryService {
     private readonly users: UserDirectory,
     private readonly statements: PreparedStatementRunner,
   ) {}
+
+  /**
+   * Per game (and task, for a task's details), the distinct-user total of its details pages and what it was counted
+   * under. Counting is a pass over every user of the game; with this, a page pays for it only after a user's first
+   * award on one of its tasks or a change of its live tasks. Per instance, and exact: PostgreSQL compares.
+   */
+  private readonly counted = new Map<string, { signature: string; total: number }>();
+
+  private remember(key: string, entry: { signature: string; total: number }): void {
+    this.counted.delete(key);
+    if (this.counted.size >= COUNTED_TOTALS_KEPT) this.counted.delete(this.counted.keys().next().value!);
+    this.counted.set(key, entry);
+  }
 
   async gamePoints(auth: AuthContext, gameId: string): Promise<GamePointsDto> {
     const game = await this.games.require(auth, gameId);
@@ -175,13 +190,20 @@ export class PointsQueryService {
         WHERE s.game_id = $1 AND s.award_count > 0 AND ($2::uuid IS NULL OR s.task_id = $2::uuid)
           AND s.task_id <> ALL (SELECT t.id FROM tasks t WHERE t.game_id = $1 AND t.deleted_at IS NOT NULL)`;
     const total = `(SELECT count(DISTINCT s.user_id) ${awarded})::int`;
+    // What the total depends on: the live tasks and how many users each has (counts only grow; see the migration
+    // TaskAwardStatsUserCount). When it is what the total was last counted under, the total cannot have changed.
+    const countedUnder = `SELECT md5(COALESCE(string_agg(t.id::text || ':' || COALESCE(ts.user_count, 0), ',' ORDER BY t.id), '')) AS value
+         FROM tasks t LEFT JOIN task_award_stats ts ON ts.task_id = t.id
+         WHERE t.game_id = $1 AND t.deleted_at IS NULL AND ($2::uuid IS NULL OR t.id = $2::uuid)`;
+    const cacheKey = `${gameId}|${taskId ?? ''}`;
+    const counted = this.counted.get(cacheKey);
     const order = `${page.column} ${page.direction}`;
     const values = [gameId, taskId ?? null];
     const rows = await this.statements.run<
-      DetailsRow & { gameId: string; externalGameId: string; owner: string; pointsData: PointsDataDto[] | null; total: number }
+      DetailsRow & { gameId: string; externalGameId: string; owner: string; pointsData: PointsDataDto[] | null; total: number | null; countedUnder: string }
     >(
       PreparedStatementRunner.forText(
-        `WITH page AS (
+        `WITH counted_under AS (${countedUnder}), page AS (
            SELECT DISTINCT s.${page.column}, s.user_id ${awarded} ORDER BY s.${order}, s.user_id LIMIT $3 OFFSET $4
          ), ranked AS (
            SELECT user_id, row_number() OVER (ORDER BY ${order}) AS rank FROM page
@@ -194,26 +216,36 @@ export class PointsQueryService {
                   FROM (SELECT points, case_name, created_at FROM user_points
                         WHERE task_id = s.task_id AND user_id = s.user_id ORDER BY created_at DESC LIMIT ${DETAILS_PER_USER}) p
                 ) END AS "pointsData",
-                ${total} AS total
+                (SELECT value FROM counted_under) AS "countedUnder",
+                -- Counted only when what it depends on changed since the count this instance holds ($5).
+                CASE WHEN (SELECT value FROM counted_under) = $5::text THEN NULL ELSE ${total} END AS total
          FROM games g
          LEFT JOIN (tasks t LEFT JOIN (task_user_award_stats s JOIN ranked r ON r.user_id = s.user_id) ON s.task_id = t.id AND s.award_count > 0)
            ON t.game_id = g.id AND t.deleted_at IS NULL AND ($2::uuid IS NULL OR t.id = $2::uuid)
          WHERE g.id = $1 AND g.deleted_at IS NULL
          ORDER BY t.created_at, t.id, r.rank`,
       ),
-      [...values, page.pageSize, page.offset],
+      [...values, page.pageSize, page.offset, counted?.signature ?? null],
     );
     const first = rows[0];
+    let totalCount = 0;
+    if (first) {
+      if (first.total === null && counted) totalCount = counted.total;
+      else {
+        totalCount = first.total ?? 0;
+        this.remember(cacheKey, { signature: first.countedUnder, total: totalCount });
+      }
+    }
     return {
       game: first && { id: first.gameId, externalGameId: first.externalGameId, owner: first.owner },
       // A game without (live) tasks comes back as one row without a task.
       rows: rows
         .filter((row) => row.taskId !== null)
-        .map(({ total: _total, gameId: _gameId, externalGameId: _externalGameId, owner: _owner, pointsData, ...row }) => ({
+        .map(({ total: _total, countedUnder: _countedUnder, gameId: _gameId, externalGameId: _externalGameId, owner: _owner, pointsData, ...row }) => ({
           ...row,
           pointsData: pointsData ?? [],
         })),
-      searchOptions: { ordering: page.ordering, page: page.page, page_size: page.pageSize, total_count: first?.total ?? 0 },
+      searchOptions: { ordering: page.ordering, page: page.page, page_size: page.pageSize, total_count: totalCount },
     };
   }
 

@@ -14,6 +14,10 @@ export class TaskAwardStats {
   @Column({ name: 'award_count', type: 'bigint', default: 0 })
   awardCount: string;
 
+  /** Users with at least one award on the task (each counted once, when their first award lands). */
+  @Column({ name: 'user_count', type: 'bigint', default: 0 })
+  userCount: string;
+
   @Column({ name: 'first_at', type: 'timestamptz', nullable: true })
   firstAt: Date | null;
 

@@ -77,9 +77,10 @@ export async function seedHistory(databaseUrl: string, target: SeedTarget): Prom
     );
     // The running aggregates, recomputed from every award row of the task.
     await client.query(
-      `INSERT INTO task_award_stats (task_id, award_count, first_at, last_at)
-       SELECT $1::uuid, count(*), min(created_at), max(created_at) FROM user_points WHERE task_id = $1::uuid
-       ON CONFLICT (task_id) DO UPDATE SET award_count = EXCLUDED.award_count, first_at = EXCLUDED.first_at, last_at = EXCLUDED.last_at`,
+      `INSERT INTO task_award_stats (task_id, award_count, user_count, first_at, last_at)
+       SELECT $1::uuid, count(*), count(DISTINCT user_id), min(created_at), max(created_at) FROM user_points WHERE task_id = $1::uuid
+       ON CONFLICT (task_id) DO UPDATE SET award_count = EXCLUDED.award_count, user_count = EXCLUDED.user_count,
+         first_at = EXCLUDED.first_at, last_at = EXCLUDED.last_at`,
       [target.taskId],
     );
     await client.query(
@@ -146,9 +147,11 @@ export async function checkConsistency(databaseUrl: string): Promise<Consistency
     );
     const taskAggregateMismatches = await one(
       `SELECT count(*) AS value FROM task_award_stats s
-       FULL JOIN (SELECT task_id, count(*) AS c, min(created_at) AS f, max(created_at) AS l FROM user_points GROUP BY task_id) a
+       FULL JOIN (SELECT task_id, count(*) AS c, count(DISTINCT user_id) AS u, min(created_at) AS f, max(created_at) AS l
+                  FROM user_points GROUP BY task_id) a
          ON a.task_id = s.task_id
-       WHERE (s.award_count IS DISTINCT FROM a.c OR s.first_at IS DISTINCT FROM a.f OR s.last_at IS DISTINCT FROM a.l)
+       WHERE (s.award_count IS DISTINCT FROM a.c OR s.user_count IS DISTINCT FROM a.u OR s.first_at IS DISTINCT FROM a.f
+              OR s.last_at IS DISTINCT FROM a.l)
          AND NOT (a.task_id IS NULL AND s.award_count = 0)`,
     );
     const walletMismatches = await one(

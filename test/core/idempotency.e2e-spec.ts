@@ -80,11 +80,14 @@ describe('idempotent awards', () => {
     expect(await ledgerOf('burst_user')).toBe(1);
   });
 
-  it('counts each of 60 concurrent distinct awards of one new user once: one user, one wallet, aggregates and ledger agree', async () => {
+  it('counts each of 60 concurrent distinct awards of one new user once: one user, one wallet, aggregates and ledger agree, the task\'s user count grows by one', async () => {
     // Every award after the first loses its compare-and-set claim on the user's aggregate at least once here, so this
     // drives the locked path (award.service.ts) as hard as the optimistic one.
-    const before = (await db(t).query(`SELECT COALESCE((SELECT award_count FROM task_award_stats s JOIN tasks k ON k.id = s.task_id
-      WHERE k.game_id = $1 AND k.external_task_id = $2), 0)::int AS n`, [gameId, externalTaskId]))[0].n;
+    const [{ n: before, users: usersBefore }] = await db(t).query(
+      `SELECT COALESCE(s.award_count, 0)::int AS n, COALESCE(s.user_count, 0)::int AS users
+       FROM tasks k LEFT JOIN task_award_stats s ON s.task_id = k.id WHERE k.game_id = $1 AND k.external_task_id = $2`,
+      [gameId, externalTaskId],
+    );
     const answers = await Promise.all(
       Array.from({ length: 60 }, (_, index) => award(t, c.a, gameId, externalTaskId, { externalUserId: 'crowd_user' }, { 'Idempotency-Key': `crowd-${index}` })),
     );
@@ -100,6 +103,7 @@ describe('idempotent awards', () => {
               (SELECT award_count FROM task_user_award_stats s JOIN users u ON u.id = s.user_id WHERE u.external_user_id = 'crowd_user')::int AS "userCount",
               (SELECT points_total FROM task_user_award_stats s JOIN users u ON u.id = s.user_id WHERE u.external_user_id = 'crowd_user')::int AS "userTotal",
               (SELECT award_count FROM task_award_stats s JOIN tasks k ON k.id = s.task_id WHERE k.game_id = $1 AND k.external_task_id = $2)::int AS "taskCount",
+              (SELECT user_count FROM task_award_stats s JOIN tasks k ON k.id = s.task_id WHERE k.game_id = $1 AND k.external_task_id = $2)::int AS "taskUsers",
               (SELECT points_balance FROM wallets w JOIN users u ON u.id = w.user_id WHERE u.external_user_id = 'crowd_user')::int AS balance,
               (SELECT sum(x.points) FROM wallet_transactions x JOIN wallets w ON w.id = x.wallet_id JOIN users u ON u.id = w.user_id
                 WHERE u.external_user_id = 'crowd_user')::int AS ledger`,
@@ -115,6 +119,7 @@ describe('idempotent awards', () => {
       userCount: 60,
       userTotal: answered,
       taskCount: before + 60,
+      taskUsers: usersBefore + 1,
       balance: answered,
       ledger: answered,
     });

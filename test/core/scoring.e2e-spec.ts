@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { award, call, cast, createGame, createTask, setClock, resetClock, type Caller, type Cast } from './core-helpers.js';
+import { award, call, cast, createGame, createTask, db, setClock, resetClock, type Caller, type Cast } from './core-helpers.js';
 
 const at = (time: string) => `2026-11-25T${time}.000Z`;
 
@@ -182,6 +182,41 @@ describe('scoring through POST …/points (default strategy)', () => {
     expect(taskDetails.body[0].pointsData.map((award: { created_at: string }) => award.created_at)).toEqual(times);
     const one = await call(t, c.a, 'GET', `/games/${game.gameId}/tasks/${externalTaskId}/users/carol/points`);
     expect(one.body[0].pointsData.map((award: { created_at: string }) => award.created_at)).toEqual(times);
+  });
+
+  it('keeps the details total exact while counting it again only when a user first lands on a live task or the live tasks change', async () => {
+    const game = await createGame(t, c.a);
+    const first = await createTask(t, c.a, game.gameId);
+    const second = await createTask(t, c.a, game.gameId);
+    const total = async (path = `/games/${game.gameId}/points/details?page_size=1`) => {
+      const answer = await call(t, c.a, 'GET', path);
+      expect(answer.status).toBe(200);
+      return answer.body.search_options?.total_count ?? Number(answer.headers.get('x-total-count'));
+    };
+    const awardTo = async (task: string, user: string) => expect((await award(t, c.a, game.gameId, task, { externalUserId: user })).status).toBe(201);
+    const usersOf = async (task: string) =>
+      (await db(t).query(`SELECT s.user_count::int AS n FROM task_award_stats s JOIN tasks k ON k.id = s.task_id WHERE k.game_id = $1 AND k.external_task_id = $2`, [
+        game.gameId,
+        task,
+      ]))[0].n;
+
+    expect(await total()).toBe(0);
+    // 30 new users at once on the first task: each counted once on the task, and the page's total follows.
+    await Promise.all(Array.from({ length: 30 }, (_, i) => awardTo(first.externalTaskId, `crowd_${i}`)));
+    expect(await usersOf(first.externalTaskId)).toBe(30);
+    expect(await total()).toBe(30);
+    await awardTo(first.externalTaskId, 'crowd_0'); // a known user again: nothing new to count
+    expect(await total()).toBe(30);
+    await awardTo(second.externalTaskId, 'crowd_1'); // a known user on another task: a new pair, same users
+    expect(await usersOf(second.externalTaskId)).toBe(1);
+    expect(await total()).toBe(30);
+    await awardTo(second.externalTaskId, 'solo'); // a new user on the second task only
+    expect(await total()).toBe(31);
+    expect(await total(`/games/${game.gameId}/tasks/${second.externalTaskId}/points/details?page_size=1`)).toBe(2);
+    // The second task deleted: 'solo' drops out; 'crowd_1' still counts through the first task.
+    expect((await call(t, c.a, 'DELETE', `/games/${game.gameId}/tasks/${second.taskId}`)).status).toBe(200);
+    expect(await total()).toBe(30);
+    expect(await total(`/games/${game.gameId}/tasks/${first.externalTaskId}/points/details?page_size=1`)).toBe(30);
   });
 
   it('pages the game details over live tasks only: a user awarded only on a deleted task drops out of the page and the total', async () => {
