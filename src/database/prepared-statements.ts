@@ -16,6 +16,12 @@ export interface Statements {
   query<T>(text: string, values?: unknown[]): Promise<T[]>;
 }
 
+/** One pooled connection, held: statements that each commit on their own, and transactions, all on that connection. */
+export interface Session extends Statements {
+  /** `work` inside one transaction on this session's connection (see {@link PreparedStatementRunner.transaction}). */
+  transaction<T>(work: (db: Statements, rollback: () => void) => Promise<T>): Promise<T>;
+}
+
 /**
  * Runs hot-path statements as named prepared statements on the pool TypeORM owns (same connections, same settings,
  * same size): planning the award's two statements costs PostgreSQL more than running them (measured: the read
@@ -57,24 +63,51 @@ export class PreparedStatementRunner implements Statements {
   /** `work` inside one transaction on one connection: committed when it resolves, rolled back when it throws. */
   async transaction<T>(work: (db: Statements, rollback: () => void) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
-    let broken = false;
+    const state = { broken: false };
     try {
-      await client.query('BEGIN');
-      let rollbackOnly = false;
-      const db: Statements = {
-        run: async <R>(statement: PreparedStatement, values: unknown[]) =>
-          (await client.query({ name: statement.name, text: statement.text, values })).rows as R[],
-        query: async <R>(text: string, values: unknown[] = []) => (await client.query(text, values)).rows as R[],
-      };
-      const result = await work(db, () => (rollbackOnly = true));
-      await client.query(rollbackOnly ? 'ROLLBACK' : 'COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => (broken = true));
-      throw error;
+      return await inTransaction(client, work, state);
     } finally {
       // A connection whose rollback failed is in an unknown state: destroy it rather than return it to the pool.
-      client.release(broken || undefined);
+      client.release(state.broken || undefined);
     }
+  }
+
+  /**
+   * `work` on one pooled connection, held until it settles. A request that runs several statements in a row takes one
+   * turn in the pool's queue instead of one per statement: with more requests in flight than pooled connections, each
+   * turn is a wait behind the whole queue.
+   */
+  async session<T>(work: (session: Session) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const state = { broken: false };
+    try {
+      return await work({
+        ...statementsOn(client),
+        transaction: (inner) => inTransaction(client, inner, state),
+      });
+    } finally {
+      client.release(state.broken || undefined);
+    }
+  }
+}
+
+function statementsOn(client: pg.PoolClient): Statements {
+  return {
+    run: async <R>(statement: PreparedStatement, values: unknown[]) => (await client.query({ name: statement.name, text: statement.text, values })).rows as R[],
+    query: async <R>(text: string, values: unknown[] = []) => (await client.query(text, values)).rows as R[],
+  };
+}
+
+/** BEGIN, `work`, then COMMIT (ROLLBACK when it throws or asked for one); `state.broken` when the rollback failed. */
+async function inTransaction<T>(client: pg.PoolClient, work: (db: Statements, rollback: () => void) => Promise<T>, state: { broken: boolean }): Promise<T> {
+  try {
+    await client.query('BEGIN');
+    let rollbackOnly = false;
+    const result = await work(statementsOn(client), () => (rollbackOnly = true));
+    await client.query(rollbackOnly ? 'ROLLBACK' : 'COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => (state.broken = true));
+    throw error;
   }
 }

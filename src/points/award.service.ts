@@ -6,7 +6,7 @@ import { conflict, DomainError } from '../common/domain-error.js';
 import { validationFailed } from '../common/validation.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { prepared } from '../database/prepared.js';
-import { PreparedStatementRunner, type Statements } from '../database/prepared-statements.js';
+import { PreparedStatementRunner, type Session, type Statements } from '../database/prepared-statements.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { assertGameAccess, gameNotFound } from '../games/game-access.service.js';
 import { isUniqueViolation } from '../games/params.js';
@@ -48,7 +48,7 @@ interface AwardRequest {
 type Attempt = { outcome: AwardOutcome } | { lost: { gameId: string; owner: string; taskId: string; userId: string | null } };
 
 /**
- * Awards points (API.md §6) in two round trips and no explicit transaction: one read (game, task, params, user, both
+ * Awards points (API.md §6) in two round trips on one pooled connection and no explicit transaction: one read (game, task, params, user, both
  * running aggregates and the award stored under the idempotency key, in one snapshot), the strategy, and one write
  * statement that claims the user's aggregate on the task with a compare-and-set on its award count and, only if that
  * claim holds, writes the award, the task's aggregate, the wallet and the ledger row (award.sql.ts). Row locks live
@@ -79,8 +79,11 @@ export class AwardService {
 
     for (let attempt = 0; ; attempt++) {
       try {
-        const first = await this.attempt(this.statements, request);
-        const outcome = 'outcome' in first ? first.outcome : await this.awardLocked(request, first.lost);
+        // One pooled connection for the read, the write and (rarely) the locked path: one wait in the pool's queue.
+        const outcome = await this.statements.session(async (db) => {
+          const first = await this.attempt(db, request);
+          return 'outcome' in first ? first.outcome : this.awardLocked(db, request, first.lost);
+        });
         if (!outcome.replayed && outcome.status === 201) this.metrics.awarded();
         return outcome;
       } catch (error) {
@@ -92,11 +95,16 @@ export class AwardService {
   }
 
   /**
-   * The locked path: in one transaction, the user (created with a wallet if new), a lock on their aggregate on the task,
-   * then the same read and write as the first attempt — which cannot lose its claim while the lock is held.
+   * The locked path: in one transaction on the session's connection, the user (created with a wallet if new), a lock on
+   * their aggregate on the task, then the same read and write as the first attempt — which cannot lose its claim while
+   * the lock is held.
    */
-  private async awardLocked(request: AwardRequest, lost: { gameId: string; owner: string; taskId: string; userId: string | null }): Promise<AwardOutcome> {
-    return this.statements.transaction(async (db, rollback) => {
+  private async awardLocked(
+    session: Session,
+    request: AwardRequest,
+    lost: { gameId: string; owner: string; taskId: string; userId: string | null },
+  ): Promise<AwardOutcome> {
+    return session.transaction(async (db, rollback) => {
       let userId = lost.userId;
       let createdUser = false;
       if (!userId) {

@@ -5,8 +5,8 @@
  *   GET  /hello  → {"hello":"world"}                              (the ceiling of Nest on Fastify on this machine)
  *   POST /award  {gameId, externalTaskId, externalUserId}         (+ Idempotency-Key header)
  *        → 201, the same award as `POST /api/v1/games/{gameId}/tasks/{externalTaskId}/points` in plain SQL over a
- *          pg Pool: the same (prepared) statements, in the same order, with the same locks as `src/points/award.service.ts`
- *          (one read of game, task, params, user, aggregates and stored award; the default strategy; one write
+ *          pg Pool: the same (prepared) statements, in the same order, on one pooled connection held for the award, with
+ *          the same locks as `src/points/award.service.ts` (one read of game, task, params, user, aggregates and stored award; the default strategy; one write
  *          claiming the user's aggregate and writing the award, both aggregates, the wallet and the ledger row; when
  *          the claim is lost, the same locked path: a transaction locking the user's aggregate, then the same two).
  *
@@ -140,11 +140,19 @@ async function award(body: AwardBody, idempotencyKey: string | undefined, reply:
   const key = idempotencyKey ?? null;
   const requestHash = createHash('sha256').update(JSON.stringify({ data: body.data ?? {}, externalUserId: body.externalUserId })).digest('hex');
   const apiKeyId = await apiKeyOf(body.gameId);
-  let result = await attempt(pool, body, key, requestHash, apiKeyId);
-  if ('lost' in result) {
+  // One pooled connection for the read, the write and the locked path, as AwardService's session.
+  const client = await pool.connect();
+  let result: Attempt;
+  try {
+    result = await attempt(client, body, key, requestHash, apiKeyId);
+  } catch (error) {
+    client.release();
+    throw error;
+  }
+  if (!('lost' in result)) client.release();
+  else {
     // The locked path: the user, a lock on their aggregate, then the same read and write.
     const lost = result.lost;
-    const client = await pool.connect();
     try {
       await client.query('BEGIN');
       let userId = lost.userId;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PreparedStatementRunner } from '../../src/database/prepared-statements.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { award, call, cast, count, createGame, createTask, db, expectInvalid, expectProblem, type Cast } from './core-helpers.js';
 
@@ -154,4 +155,44 @@ describe('idempotent awards', () => {
     expectInvalid(await award(t, c.a, '00000000-0000-0000-0000-000000000000', 'nope', { externalUserId: 'u' }, { 'Idempotency-Key': 'k'.repeat(256) }), 'Idempotency-Key');
     expectInvalid(await award(t, c.a, gameId, externalTaskId, { externalUserId: 'u', data: { eventId: 'e'.repeat(256) } }), 'data.eventId');
   });
+});
+
+describe('a pool of one connection', () => {
+  let t: TestApp;
+  let c: Cast;
+  beforeAll(async () => {
+    // Starting migrates under an advisory lock: on the lock's own connection, or this would wait for a second one.
+    t = await startTestApp({ RATE_LIMITS_ENABLED: 'false', DATABASE_POOL_SIZE: '1' });
+    c = await cast(t);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('runs a session\'s statements and its transaction on the connection it holds (a second would never come)', async () => {
+    const runner = t.app.get(PreparedStatementRunner);
+    const pids = await runner.session(async (session) => {
+      const [outside] = await session.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const inside = await session.transaction(async (db) => (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0]);
+      return [outside.pid, inside.pid];
+    });
+    expect(pids[0]).toBe(pids[1]);
+  });
+
+  it('awards concurrently, one session at a time: every award lands once, aggregates agree', async () => {
+    const { gameId } = await createGame(t, c.a);
+    const { externalTaskId } = await createTask(t, c.a, gameId);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, index) => award(t, c.a, gameId, externalTaskId, { externalUserId: `lane_${index % 4}` }, { 'Idempotency-Key': `lane-${index}` })),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(Array(20).fill(201));
+    expect(answers.filter((answer) => answer.body.isACreatedUser === true)).toHaveLength(4);
+    const [row] = await db(t).query(
+      `SELECT sum(s.award_count)::int AS awards, max(ts.user_count)::int AS users
+       FROM task_user_award_stats s JOIN task_award_stats ts ON ts.task_id = s.task_id JOIN tasks k ON k.id = s.task_id
+       WHERE k.game_id = $1`,
+      [gameId],
+    );
+    expect(row).toEqual({ awards: 20, users: 4 });
+  }, 30_000);
 });
