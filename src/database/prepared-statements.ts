@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type pg from 'pg';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { prepared, type PreparedStatement } from './prepared.js';
@@ -82,7 +82,7 @@ export class PreparedStatementRunner implements Statements {
     const state = { broken: false };
     try {
       return await work({
-        ...statementsOn(client),
+        ...statementsOn(client, state),
         transaction: (inner) => inTransaction(client, inner, state),
       });
     } finally {
@@ -91,19 +91,30 @@ export class PreparedStatementRunner implements Statements {
   }
 }
 
-function statementsOn(client: pg.PoolClient): Statements {
+/**
+ * Statements on a held connection. A failure that is not PostgreSQL's answer to the statement (the connection dropped,
+ * the client-side query timeout fired with the statement maybe still running) marks the connection broken, so it is
+ * destroyed rather than handed to the next request — what `pool.query` does on any error. A statement PostgreSQL
+ * refused (a unique violation, say) leaves it healthy, and the request's own errors do not touch it.
+ */
+function statementsOn(client: pg.PoolClient, state: { broken: boolean }): Statements {
+  const onFailure = (error: unknown): never => {
+    if (!(error instanceof pg.DatabaseError)) state.broken = true;
+    throw error;
+  };
   return {
-    run: async <R>(statement: PreparedStatement, values: unknown[]) => (await client.query({ name: statement.name, text: statement.text, values })).rows as R[],
-    query: async <R>(text: string, values: unknown[] = []) => (await client.query(text, values)).rows as R[],
+    run: async <R>(statement: PreparedStatement, values: unknown[]) =>
+      (await client.query({ name: statement.name, text: statement.text, values }).catch(onFailure)).rows as R[],
+    query: async <R>(text: string, values: unknown[] = []) => (await client.query(text, values).catch(onFailure)).rows as R[],
   };
 }
 
-/** BEGIN, `work`, then COMMIT (ROLLBACK when it throws or asked for one); `state.broken` when the rollback failed. */
+/** BEGIN, `work`, then COMMIT (ROLLBACK when it throws or asked for one); `state.broken` when the rollback failed too. */
 async function inTransaction<T>(client: pg.PoolClient, work: (db: Statements, rollback: () => void) => Promise<T>, state: { broken: boolean }): Promise<T> {
   try {
     await client.query('BEGIN');
     let rollbackOnly = false;
-    const result = await work(statementsOn(client), () => (rollbackOnly = true));
+    const result = await work(statementsOn(client, state), () => (rollbackOnly = true));
     await client.query(rollbackOnly ? 'ROLLBACK' : 'COMMIT');
     return result;
   } catch (error) {

@@ -1,3 +1,4 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PreparedStatementRunner } from '../../src/database/prepared-statements.js';
 import { startTestApp, type TestApp } from '../support/app.js';
@@ -194,5 +195,69 @@ describe('a pool of one connection', () => {
       [gameId],
     );
     expect(row).toEqual({ awards: 20, users: 4 });
+  }, 30_000);
+});
+
+/**
+ * A TCP relay to PostgreSQL that can go silent on the connections it carries (an unresponsive server or network, not a
+ * closed one); connections opened afterwards are relayed normally.
+ */
+async function relayTo(target: URL): Promise<{ url: string; silence(): void; close(): Promise<void> }> {
+  const live = new Set<{ silent: boolean; sockets: Socket[] }>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    const pair = { silent: false, sockets: [client, upstream] };
+    live.add(pair);
+    client.on('data', (chunk) => pair.silent || upstream.write(chunk));
+    upstream.on('data', (chunk) => pair.silent || client.write(chunk));
+    const end = () => {
+      live.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String((server.address() as { port: number }).port);
+  return {
+    url: url.toString(),
+    silence: () => live.forEach((pair) => (pair.silent = true)),
+    close: async () => {
+      live.forEach((pair) => pair.sockets.forEach((socket) => socket.destroy()));
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('a held connection whose server stops answering', () => {
+  let t: TestApp;
+  let c: Cast;
+  let relay: Awaited<ReturnType<typeof relayTo>>;
+  beforeAll(async () => {
+    relay = await relayTo(new URL(process.env.DATABASE_URL!));
+    // One connection, and a client-side query timeout of 1.2 s (the statement timeout + 1 s).
+    t = await startTestApp({ RATE_LIMITS_ENABLED: 'false', DATABASE_URL: relay.url, DATABASE_POOL_SIZE: '1', DATABASE_STATEMENT_TIMEOUT_MS: '200' });
+    c = await cast(t);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await relay?.close();
+  });
+
+  it('is destroyed after its query times out, not handed to the next award', async () => {
+    const { gameId } = await createGame(t, c.a);
+    const { externalTaskId } = await createTask(t, c.a, gameId);
+    expect((await award(t, c.a, gameId, externalTaskId, { externalUserId: 'before' })).status).toBe(201);
+    relay.silence();
+    const stuck = await award(t, c.a, gameId, externalTaskId, { externalUserId: 'during' });
+    expect(stuck.status).toBeGreaterThanOrEqual(500);
+    // On a new connection at once; on the silent one it would wait for its stuck query, then time out again.
+    const started = Date.now();
+    const after = await award(t, c.a, gameId, externalTaskId, { externalUserId: 'after' });
+    expect(after.status).toBe(201);
+    expect(Date.now() - started).toBeLessThan(1000);
   }, 30_000);
 });
