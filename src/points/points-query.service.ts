@@ -192,7 +192,8 @@ export class PointsQueryService {
     const total = `(SELECT count(DISTINCT s.user_id) ${awarded})::int`;
     // What the total depends on: the live tasks and how many users each has (counts only grow; see the migration
     // TaskAwardStatsUserCount). When it is what the total was last counted under, the total cannot have changed.
-    const countedUnder = `SELECT md5(COALESCE(string_agg(t.id::text || ':' || COALESCE(ts.user_count, 0), ',' ORDER BY t.id), '')) AS value
+    // (SHA-256 rather than md5(), which PostgreSQL refuses on a server in FIPS mode.)
+    const countedUnder = `SELECT encode(sha256(convert_to(COALESCE(string_agg(t.id::text || ':' || COALESCE(ts.user_count, 0), ',' ORDER BY t.id), ''), 'UTF8')), 'hex') AS value
          FROM tasks t LEFT JOIN task_award_stats ts ON ts.task_id = t.id
          WHERE t.game_id = $1 AND t.deleted_at IS NULL AND ($2::uuid IS NULL OR t.id = $2::uuid)`;
     const cacheKey = `${gameId}|${taskId ?? ''}`;
