@@ -61,15 +61,8 @@ export class PreparedStatementRunner implements Statements {
   }
 
   /** `work` inside one transaction on one connection: committed when it resolves, rolled back when it throws. */
-  async transaction<T>(work: (db: Statements, rollback: () => void) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    const state = { broken: false };
-    try {
-      return await inTransaction(client, work, state);
-    } finally {
-      // A connection whose rollback failed is in an unknown state: destroy it rather than return it to the pool.
-      client.release(state.broken || undefined);
-    }
+  transaction<T>(work: (db: Statements, rollback: () => void) => Promise<T>): Promise<T> {
+    return this.session((session) => session.transaction(work));
   }
 
   /**
@@ -86,6 +79,7 @@ export class PreparedStatementRunner implements Statements {
         transaction: (inner) => inTransaction(client, inner, state),
       });
     } finally {
+      // A broken connection (see statementsOn, inTransaction) is destroyed rather than returned to the pool.
       client.release(state.broken || undefined);
     }
   }

@@ -48,11 +48,12 @@ interface AwardRequest {
 type Attempt = { outcome: AwardOutcome } | { lost: { gameId: string; owner: string; taskId: string; userId: string | null } };
 
 /**
- * Awards points (API.md §6) in two round trips on one pooled connection and no explicit transaction: one read (game, task, params, user, both
- * running aggregates and the award stored under the idempotency key, in one snapshot), the strategy, and one write
- * statement that claims the user's aggregate on the task with a compare-and-set on its award count and, only if that
- * claim holds, writes the award, the task's aggregate, the wallet and the ledger row (award.sql.ts). Row locks live
- * for that one statement, so awards of different users on one task barely wait on each other.
+ * Awards points (API.md §6) in two round trips on one pooled connection and no explicit transaction: one read (game,
+ * task, params, user, both running aggregates and the award stored under the idempotency key, in one snapshot), the
+ * strategy, and one write statement that claims the user's aggregate on the task with a compare-and-set on its award
+ * count and, only if that claim holds, writes the award, the task's aggregate, the wallet and the ledger row
+ * (award.sql.ts). Row locks live for that one statement, so awards of different users on one task barely wait on each
+ * other.
  *
  * When the claim fails — another award of the same user on the same task (a duplicate included) committed after our
  * read — nothing was written, and the award is redone on the locked path: a transaction that first locks the user's

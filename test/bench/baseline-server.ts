@@ -145,33 +145,29 @@ async function award(body: AwardBody, idempotencyKey: string | undefined, reply:
   let result: Attempt;
   try {
     result = await attempt(client, body, key, requestHash, apiKeyId);
-  } catch (error) {
-    client.release();
-    throw error;
-  }
-  if (!('lost' in result)) client.release();
-  else {
-    // The locked path: the user, a lock on their aggregate, then the same read and write.
-    const lost = result.lost;
-    try {
-      await client.query('BEGIN');
-      let userId = lost.userId;
-      let createdUser = false;
-      if (!userId) {
-        const [ensured] = (await client.query(ENSURE_USER_SQL, [lost.owner, body.externalUserId, apiKeyId, null, 100])).rows;
-        userId = ensured.id as string;
-        createdUser = ensured.created as boolean;
+    if ('lost' in result) {
+      // The locked path: the user, a lock on their aggregate, then the same read and write.
+      const lost = result.lost;
+      try {
+        await client.query('BEGIN');
+        let userId = lost.userId;
+        let createdUser = false;
+        if (!userId) {
+          const [ensured] = (await client.query(ENSURE_USER_SQL, [lost.owner, body.externalUserId, apiKeyId, null, 100])).rows;
+          userId = ensured.id as string;
+          createdUser = ensured.created as boolean;
+        }
+        await client.query({ ...AWARD_LOCK_USER_STATS, values: [lost.taskId, userId, lost.gameId, body.externalUserId] });
+        result = await attempt(client, body, key, requestHash, apiKeyId, createdUser);
+        if ('lost' in result) throw new Error('lost a locked claim');
+        await client.query(result.status === 201 ? 'COMMIT' : 'ROLLBACK');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
       }
-      await client.query({ ...AWARD_LOCK_USER_STATS, values: [lost.taskId, userId, lost.gameId, body.externalUserId] });
-      result = await attempt(client, body, key, requestHash, apiKeyId, createdUser);
-      if ('lost' in result) throw new Error('lost a locked claim');
-      await client.query(result.status === 201 ? 'COMMIT' : 'ROLLBACK');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
     }
+  } finally {
+    client.release();
   }
   reply.status(result.status);
   if (result.status === 200) reply.header('Idempotent-Replayed', 'true');
