@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { setBounded } from '../common/bounded-map.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { RedisService } from '../common/redis.service.js';
@@ -64,8 +65,7 @@ export class ApiKeyCache implements OnModuleInit {
   /** Stores a loaded row, unless an invalidation happened since the load began (`generation`). */
   set(prefix: string, row: CachedApiKey | null, generation: number): void {
     if (this.ttlMs === 0 || generation !== this.generation) return;
-    if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(prefix, { row, until: Date.now() + this.ttlMs });
+    setBounded(this.entries, prefix, { row, until: Date.now() + this.ttlMs }, MAX_ENTRIES);
   }
 
   /** Drops the entry here and on every instance sharing the Redis. */

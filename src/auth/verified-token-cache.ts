@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { setBounded } from '../common/bounded-map.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import type { OAuthIdentity } from './jwt.strategy.js';
@@ -38,7 +39,6 @@ export class VerifiedTokenCache {
 
   set(key: string, identity: OAuthIdentity, expiresAtMs: number): void {
     if (this.capacity === 0) return;
-    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(key, { identity, expiresAtMs });
+    setBounded(this.entries, key, { identity, expiresAtMs }, this.capacity);
   }
 }

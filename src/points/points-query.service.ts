@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context.js';
 import { resolvePage, type PageQueryDto, type ResolvedPage } from '../common/pagination.js';
 import { SearchOptionsDto } from '../common/pagination.js';
+import { setBounded } from '../common/bounded-map.js';
 import { assertGameAccess, GameAccess, gameNotFound, type GameRow } from '../games/game-access.service.js';
 import { isUuid } from '../games/tenancy.js';
 import { TaskLookup } from '../tasks/task-lookup.service.js';
@@ -97,9 +98,8 @@ export class PointsQueryService {
   private readonly counted = new Map<string, { signature: string; total: number }>();
 
   private remember(key: string, entry: { signature: string; total: number }): void {
-    this.counted.delete(key);
-    if (this.counted.size >= COUNTED_TOTALS_KEPT) this.counted.delete(this.counted.keys().next().value!);
-    this.counted.set(key, entry);
+    this.counted.delete(key); // re-insert: most recently counted last
+    setBounded(this.counted, key, entry, COUNTED_TOTALS_KEPT);
   }
 
   async gamePoints(auth: AuthContext, gameId: string): Promise<GamePointsDto> {
