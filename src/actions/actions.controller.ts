@@ -8,8 +8,7 @@ import {
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import type { AuthContext } from '../auth/auth-context.js';
-import { Auth, EitherCredential } from '../auth/auth.decorators.js';
+import { Auth, type Authenticated, EitherCredential } from '../auth/auth.decorators.js';
 import { GameErrors } from '../games/api-docs.js';
 import { SensitiveTaskLimits } from '../rate-limits/rate-limits.decorators.js';
 import { TenantQueryDto } from '../users/dto/users.dto.js';
@@ -30,7 +29,7 @@ export class ActionsController {
   @GameErrors('Task not found with externalTaskId: {x} for gameId: {gameId}')
   @ApiGoneResponse({ description: 'Task is not active' })
   @ApiUnprocessableEntityResponse({ description: 'Validation failed.' })
-  addToTask(@Auth() auth: AuthContext, @Param('gameId') gameId: string, @Param('externalTaskId') externalTaskId: string, @Body() dto: TaskActionDto) {
+  addToTask(@Auth() { auth }: Authenticated, @Param('gameId') gameId: string, @Param('externalTaskId') externalTaskId: string, @Body() dto: TaskActionDto) {
     return this.actions.addToTask(auth, gameId, externalTaskId, dto);
   }
 
@@ -39,7 +38,7 @@ export class ActionsController {
   @ApiCreatedResponse({ type: ActionCreatedDto })
   @ApiForbiddenResponse({ description: 'You do not have permission to access this user (`tenant` is for admins)' })
   @ApiUnprocessableEntityResponse({ description: 'Validation failed.' })
-  addToUser(@Auth() auth: AuthContext, @Param('externalUserId') externalUserId: string, @Body() dto: UserActionDto, @Query() query: TenantQueryDto) {
+  addToUser(@Auth() { auth }: Authenticated, @Param('externalUserId') externalUserId: string, @Body() dto: UserActionDto, @Query() query: TenantQueryDto) {
     return this.actions.addToUser(auth, externalUserId, dto, query.tenant);
   }
 }

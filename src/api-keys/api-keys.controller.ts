@@ -10,8 +10,7 @@ import {
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import type { AuthContext } from '../auth/auth-context.js';
-import { AdminOnly, Auth } from '../auth/auth.decorators.js';
+import { AdminOnly, Auth, type Authenticated } from '../auth/auth.decorators.js';
 import { ApiKeysService } from './api-keys.service.js';
 import {
   ApiKeyPageDto,
@@ -35,7 +34,7 @@ export class ApiKeysController {
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   @ApiForbiddenResponse({ description: 'You do not have permission to create an API key' })
   @ApiUnprocessableEntityResponse({ description: 'Invalid body.' })
-  create(@Auth() auth: AuthContext, @Body() body: CreateApiKeyDto) {
+  create(@Auth() { auth }: Authenticated, @Body() body: CreateApiKeyDto) {
     return this.apiKeys.create(auth, body);
   }
 
@@ -44,7 +43,7 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'List API keys (admin). Never shows a secret or hash.' })
   @ApiOkResponse({ type: ApiKeyPageDto })
   @ApiForbiddenResponse({ description: 'You do not have permission to get all API keys' })
-  list(@Auth() auth: AuthContext, @Query() query: ListApiKeysQueryDto) {
+  list(@Auth() { auth }: Authenticated, @Query() query: ListApiKeysQueryDto) {
     return this.apiKeys.list(auth, query);
   }
 
@@ -54,7 +53,7 @@ export class ApiKeysController {
   @ApiOkResponse({ type: RevokedApiKeyDto })
   @ApiForbiddenResponse({ description: 'You do not have permission to revoke an API key' })
   @ApiNotFoundResponse({ description: 'API key not found: {prefix}' })
-  revoke(@Auth() auth: AuthContext, @Param('prefix') prefix: string) {
+  revoke(@Auth() { auth }: Authenticated, @Param('prefix') prefix: string) {
     return this.apiKeys.revoke(auth, prefix);
   }
 
@@ -66,7 +65,7 @@ export class ApiKeysController {
   @ApiForbiddenResponse({ description: 'You do not have permission to revoke an API key' })
   @ApiNotFoundResponse({ description: 'API key not found: {prefix}' })
   @ApiConflictResponse({ description: 'API key is inactive. Please contact an admin.' })
-  rotate(@Auth() auth: AuthContext, @Param('prefix') prefix: string, @Body() body: RotateApiKeyDto) {
+  rotate(@Auth() { auth }: Authenticated, @Param('prefix') prefix: string, @Body() body: RotateApiKeyDto) {
     return this.apiKeys.rotate(auth, prefix, body ?? {});
   }
 }

@@ -1,7 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import type { AuthContext } from '../auth/auth-context.js';
-import { AdminOnly, Auth } from '../auth/auth.decorators.js';
+import { AdminOnly, Auth, type Authenticated } from '../auth/auth.decorators.js';
 import { AuditQueryService } from './audit-query.service.js';
 import { AuditPageDto, AuditQueryDto } from './audit.dto.js';
 
@@ -16,7 +15,7 @@ export class AuditController {
   @ApiOkResponse({ type: AuditPageDto })
   @ApiUnauthorizedResponse({ description: 'No bearer token.' })
   @ApiForbiddenResponse({ description: 'You do not have permission to read the audit log' })
-  list(@Auth() auth: AuthContext, @Query() query: AuditQueryDto) {
+  list(@Auth() { auth }: Authenticated, @Query() query: AuditQueryDto) {
     return this.audit.list(auth, query);
   }
 }

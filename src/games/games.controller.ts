@@ -9,8 +9,7 @@ import {
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import type { AuthContext } from '../auth/auth-context.js';
-import { Auth, EitherCredential } from '../auth/auth.decorators.js';
+import { Auth, type Authenticated, EitherCredential } from '../auth/auth.decorators.js';
 import { EffectiveStrategyDto } from '../strategies/strategy.dto.js';
 import { CreateGameDto, DuplicateGameDto, GameDto, GamePageDto, GameUsersDto, GameWithMessageDto, ListGamesQueryDto, UpdateGameDto } from './dto/game.dto.js';
 import { GamesService } from './games.service.js';
@@ -27,7 +26,7 @@ export class GamesController {
   @ApiOperation({ summary: 'List the games the caller can see (an admin sees all).' })
   @ApiOkResponse({ type: GamePageDto })
   @ApiUnprocessableEntityResponse({ description: 'Bad page, page_size or ordering.' })
-  list(@Auth() auth: AuthContext, @Query() query: ListGamesQueryDto) {
+  list(@Auth() { auth }: Authenticated, @Query() query: ListGamesQueryDto) {
     return this.games.list(auth, query);
   }
 
@@ -37,7 +36,7 @@ export class GamesController {
   @ApiNotFoundResponse({ description: 'Strategy with id: {x} not found' })
   @ApiConflictResponse({ description: 'Game already exists with externalGameId: {x}' })
   @ApiUnprocessableEntityResponse({ description: 'Validation failed (slug, lengths, params, unknown fields).' })
-  create(@Auth() auth: AuthContext, @Body() dto: CreateGameDto) {
+  create(@Auth() { auth }: Authenticated, @Body() dto: CreateGameDto) {
     return this.games.create(auth, dto);
   }
 
@@ -45,7 +44,7 @@ export class GamesController {
   @ApiOperation({ summary: 'One game with its params.' })
   @ApiOkResponse({ type: GameDto })
   @GameErrors()
-  get(@Auth() auth: AuthContext, @Param('gameId') gameId: string) {
+  get(@Auth() { auth }: Authenticated, @Param('gameId') gameId: string) {
     return this.games.get(auth, gameId);
   }
 
@@ -55,7 +54,7 @@ export class GamesController {
   @GameErrors('GameParams not found (id) : {id}', 'Strategy with id: {x} not found')
   @ApiConflictResponse({ description: 'Game already exists with externalGameId: {x}' })
   @ApiUnprocessableEntityResponse({ description: 'Empty patch: no fields provided. / validation failed' })
-  update(@Auth() auth: AuthContext, @Param('gameId') gameId: string, @Body() dto: UpdateGameDto) {
+  update(@Auth() { auth }: Authenticated, @Param('gameId') gameId: string, @Body() dto: UpdateGameDto) {
     return this.games.update(auth, gameId, dto);
   }
 
@@ -63,7 +62,7 @@ export class GamesController {
   @ApiOperation({ summary: 'Delete a game with its tasks and params (soft delete); awards and wallets are kept.' })
   @ApiOkResponse({ type: GameWithMessageDto, description: 'The deleted game.' })
   @GameErrors()
-  remove(@Auth() auth: AuthContext, @Param('gameId') gameId: string) {
+  remove(@Auth() { auth }: Authenticated, @Param('gameId') gameId: string) {
     return this.games.remove(auth, gameId);
   }
 
@@ -72,7 +71,7 @@ export class GamesController {
   @ApiCreatedResponse({ type: GameWithMessageDto })
   @GameErrors()
   @ApiConflictResponse({ description: 'Game already exists with externalGameId: {x}' })
-  duplicate(@Auth() auth: AuthContext, @Param('gameId') gameId: string, @Body() dto: DuplicateGameDto) {
+  duplicate(@Auth() { auth }: Authenticated, @Param('gameId') gameId: string, @Body() dto: DuplicateGameDto) {
     return this.games.duplicate(auth, gameId, dto);
   }
 
@@ -80,7 +79,7 @@ export class GamesController {
   @ApiOperation({ summary: 'The game’s strategy with its variables after the game params.' })
   @ApiOkResponse({ type: EffectiveStrategyDto })
   @GameErrors()
-  strategy(@Auth() auth: AuthContext, @Param('gameId') gameId: string) {
+  strategy(@Auth() { auth }: Authenticated, @Param('gameId') gameId: string) {
     return this.games.strategy(auth, gameId);
   }
 
@@ -89,7 +88,7 @@ export class GamesController {
   @ApiOperation({ summary: 'Users with awards in the game, per task.' })
   @ApiOkResponse({ type: GameUsersDto })
   @GameErrors()
-  users(@Auth() auth: AuthContext, @Param('gameId') gameId: string) {
+  users(@Auth() { auth }: Authenticated, @Param('gameId') gameId: string) {
     return this.games.users(auth, gameId);
   }
 }

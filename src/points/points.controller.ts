@@ -12,8 +12,7 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type { AuthContext } from '../auth/auth-context.js';
-import { Auth, EitherCredential, OAuthOnly } from '../auth/auth.decorators.js';
+import { Auth, type Authenticated, EitherCredential, OAuthOnly } from '../auth/auth.decorators.js';
 import { PageQueryDto } from '../common/pagination.js';
 import { GameErrors } from '../games/api-docs.js';
 import { SensitiveTaskLimits, SimulationQuota } from '../rate-limits/rate-limits.decorators.js';
@@ -54,7 +53,7 @@ export class PointsController {
   @ApiGoneResponse({ description: 'Task is not active' })
   @ApiUnprocessableEntityResponse({ description: 'Validation failed, or the strategy vetoed the award (its reason is the detail).' })
   async award(
-    @Auth() auth: AuthContext,
+    @Auth() { auth }: Authenticated,
     @Param('gameId') gameId: string,
     @Param('externalTaskId') externalTaskId: string,
     @Body() dto: AwardPointsDto,
@@ -73,7 +72,7 @@ export class PointsController {
   @ApiOperation({ summary: 'Every task’s users with their exact point totals.' })
   @ApiOkResponse({ type: GamePointsDto })
   @GameErrors()
-  gamePoints(@Auth() auth: AuthContext, @Param('gameId') gameId: string) {
+  gamePoints(@Auth() { auth }: Authenticated, @Param('gameId') gameId: string) {
     return this.points.gamePoints(auth, gameId);
   }
 
@@ -82,7 +81,7 @@ export class PointsController {
   @ApiOperation({ summary: 'As /points, a page of users at a time, each with their latest 100 awards per task.' })
   @ApiOkResponse({ type: GamePointsDetailsDto })
   @GameErrors()
-  gamePointsDetails(@Auth() auth: AuthContext, @Param('gameId') gameId: string, @Query() query: PageQueryDto) {
+  gamePointsDetails(@Auth() { auth }: Authenticated, @Param('gameId') gameId: string, @Query() query: PageQueryDto) {
     return this.points.gamePointsDetails(auth, gameId, query);
   }
 
@@ -91,7 +90,7 @@ export class PointsController {
   @ApiOperation({ summary: 'One user’s totals per task in this game.' })
   @ApiOkResponse({ type: [TaskTotalDto] })
   @GameErrors(USER_NOT_FOUND)
-  userPoints(@Auth() auth: AuthContext, @Param('gameId') gameId: string, @Param('externalUserId') externalUserId: string) {
+  userPoints(@Auth() { auth }: Authenticated, @Param('gameId') gameId: string, @Param('externalUserId') externalUserId: string) {
     return this.points.userGamePoints(auth, gameId, externalUserId);
   }
 
@@ -105,7 +104,7 @@ export class PointsController {
   @GameErrors()
   @ApiForbiddenResponse({ description: 'You are not authorized to access this resource. | You do not have permission to access this game' })
   @ApiUnauthorizedResponse({ description: 'This endpoint requires a bearer token.' })
-  simulate(@Auth() auth: AuthContext, @Param('gameId') gameId: string, @Param('externalUserId') externalUserId: string) {
+  simulate(@Auth() { auth }: Authenticated, @Param('gameId') gameId: string, @Param('externalUserId') externalUserId: string) {
     return this.simulation.simulate(auth, gameId, externalUserId);
   }
 
@@ -114,7 +113,7 @@ export class PointsController {
   @ApiOperation({ summary: 'One task’s users with their totals.' })
   @ApiOkResponse({ type: [UserPointsDto] })
   @GameErrors(TASK_NOT_FOUND)
-  taskPoints(@Auth() auth: AuthContext, @Param('gameId') gameId: string, @Param('externalTaskId') externalTaskId: string) {
+  taskPoints(@Auth() { auth }: Authenticated, @Param('gameId') gameId: string, @Param('externalTaskId') externalTaskId: string) {
     return this.points.taskPoints(auth, gameId, externalTaskId);
   }
 
@@ -124,7 +123,7 @@ export class PointsController {
   @ApiOkResponse({ type: [UserPointsWithDetailsDto], headers: { 'X-Total-Count': { description: 'Users with awards on the task.', schema: { type: 'integer' } } } })
   @GameErrors(TASK_NOT_FOUND)
   async taskPointsDetails(
-    @Auth() auth: AuthContext,
+    @Auth() { auth }: Authenticated,
     @Param('gameId') gameId: string,
     @Param('externalTaskId') externalTaskId: string,
     @Query() query: PageQueryDto,
@@ -142,7 +141,7 @@ export class PointsController {
   @ApiOkResponse({ type: [UserPointsWithDetailsDto] })
   @GameErrors(TASK_NOT_FOUND, USER_NOT_FOUND)
   taskUserPoints(
-    @Auth() auth: AuthContext,
+    @Auth() { auth }: Authenticated,
     @Param('gameId') gameId: string,
     @Param('externalTaskId') externalTaskId: string,
     @Param('externalUserId') externalUserId: string,

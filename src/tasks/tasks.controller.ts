@@ -8,8 +8,7 @@ import {
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import type { AuthContext } from '../auth/auth-context.js';
-import { Auth, EitherCredential } from '../auth/auth.decorators.js';
+import { Auth, type Authenticated, EitherCredential } from '../auth/auth.decorators.js';
 import { GameErrors } from '../games/api-docs.js';
 import { BulkCreatedTasksDto, BulkCreateTasksDto, CreateTaskDto, DuplicateTaskDto, ListTasksQueryDto, TaskDto, TaskPageDto, UpdateTaskDto } from './dto/task.dto.js';
 import { TasksService } from './tasks.service.js';
@@ -30,7 +29,7 @@ export class TasksController {
   @GameErrors(STRATEGY_NOT_FOUND)
   @ApiConflictResponse({ description: 'Task already exists with externalTaskId: {x} for gameId: {gameId}' })
   @ApiUnprocessableEntityResponse({ description: 'Validation failed.' })
-  create(@Auth() auth: AuthContext, @Param('gameId') gameId: string, @Body() dto: CreateTaskDto) {
+  create(@Auth() { auth }: Authenticated, @Param('gameId') gameId: string, @Body() dto: CreateTaskDto) {
     return this.tasks.create(auth, gameId, dto);
   }
 
@@ -40,7 +39,7 @@ export class TasksController {
   @ApiOkResponse({ type: BulkCreatedTasksDto })
   @GameErrors()
   @ApiUnprocessableEntityResponse({ description: 'Validation failed (more than 500 tasks, malformed task bodies).' })
-  bulk(@Auth() auth: AuthContext, @Param('gameId') gameId: string, @Body() dto: BulkCreateTasksDto) {
+  bulk(@Auth() { auth }: Authenticated, @Param('gameId') gameId: string, @Body() dto: BulkCreateTasksDto) {
     return this.tasks.bulkCreate(auth, gameId, dto);
   }
 
@@ -48,7 +47,7 @@ export class TasksController {
   @ApiOperation({ summary: 'The game’s tasks, paginated (ordering created_at, externalTaskId, status).' })
   @ApiOkResponse({ type: TaskPageDto })
   @GameErrors()
-  list(@Auth() auth: AuthContext, @Param('gameId') gameId: string, @Query() query: ListTasksQueryDto) {
+  list(@Auth() { auth }: Authenticated, @Param('gameId') gameId: string, @Query() query: ListTasksQueryDto) {
     return this.tasks.list(auth, gameId, query);
   }
 
@@ -56,7 +55,7 @@ export class TasksController {
   @ApiOperation({ summary: 'One task by its externalTaskId.' })
   @ApiOkResponse({ type: TaskDto })
   @GameErrors('Task not found with externalTaskId: {x} for gameId: {gameId}')
-  get(@Auth() auth: AuthContext, @Param('gameId') gameId: string, @Param('externalTaskId') externalTaskId: string) {
+  get(@Auth() { auth }: Authenticated, @Param('gameId') gameId: string, @Param('externalTaskId') externalTaskId: string) {
     return this.tasks.get(auth, gameId, externalTaskId);
   }
 
@@ -65,7 +64,7 @@ export class TasksController {
   @ApiOkResponse({ type: TaskDto })
   @GameErrors(TASK_BY_ID_NOT_FOUND, STRATEGY_NOT_FOUND)
   @ApiUnprocessableEntityResponse({ description: 'Empty patch: no fields provided. / validation failed' })
-  update(@Auth() auth: AuthContext, @Param('gameId') gameId: string, @Param('taskId') taskId: string, @Body() dto: UpdateTaskDto) {
+  update(@Auth() { auth }: Authenticated, @Param('gameId') gameId: string, @Param('taskId') taskId: string, @Body() dto: UpdateTaskDto) {
     return this.tasks.update(auth, gameId, taskId, dto);
   }
 
@@ -73,7 +72,7 @@ export class TasksController {
   @ApiOperation({ summary: 'Delete a task (soft delete); its awards are kept.' })
   @ApiOkResponse({ type: TaskDto, description: 'The deleted task.' })
   @GameErrors(TASK_BY_ID_NOT_FOUND)
-  remove(@Auth() auth: AuthContext, @Param('gameId') gameId: string, @Param('taskId') taskId: string) {
+  remove(@Auth() { auth }: Authenticated, @Param('gameId') gameId: string, @Param('taskId') taskId: string) {
     return this.tasks.remove(auth, gameId, taskId);
   }
 
@@ -82,7 +81,7 @@ export class TasksController {
   @ApiCreatedResponse({ type: TaskDto })
   @GameErrors(TASK_BY_ID_NOT_FOUND)
   @ApiConflictResponse({ description: 'Task already exists with externalTaskId: {x} for gameId: {gameId}' })
-  duplicate(@Auth() auth: AuthContext, @Param('gameId') gameId: string, @Param('taskId') taskId: string, @Body() dto: DuplicateTaskDto) {
+  duplicate(@Auth() { auth }: Authenticated, @Param('gameId') gameId: string, @Param('taskId') taskId: string, @Body() dto: DuplicateTaskDto) {
     return this.tasks.duplicate(auth, gameId, taskId, dto);
   }
 }

@@ -9,8 +9,7 @@ import {
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import type { AuthContext } from '../auth/auth-context.js';
-import { Auth, EitherCredential } from '../auth/auth.decorators.js';
+import { Auth, type Authenticated, EitherCredential } from '../auth/auth.decorators.js';
 import { TenantQueryDto, UserGameTotalDto, UserPointsQueryResultDto } from './dto/users.dto.js';
 import { UsersService } from './users.service.js';
 
@@ -28,7 +27,7 @@ export class UsersController {
   @ApiBody({ schema: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,100}$' }, maxItems: 100, example: ['user_1', 'user_2'] } })
   @ApiOkResponse({ type: [UserPointsQueryResultDto] })
   @ApiUnprocessableEntityResponse({ description: 'Not an array of at most 100 externalUserIds.' })
-  query(@Auth() auth: AuthContext, @Body() body: string[], @Query() query: TenantQueryDto) {
+  query(@Auth() { auth }: Authenticated, @Body() body: string[], @Query() query: TenantQueryDto) {
     return this.users.query(auth, body, query.tenant);
   }
 
@@ -36,7 +35,7 @@ export class UsersController {
   @ApiOperation({ summary: 'A user’s totals per game and task.' })
   @ApiOkResponse({ type: [UserGameTotalDto] })
   @ApiNotFoundResponse({ description: 'Not found externalUserId : {x}' })
-  points(@Auth() auth: AuthContext, @Param('externalUserId') externalUserId: string, @Query() query: TenantQueryDto) {
+  points(@Auth() { auth }: Authenticated, @Param('externalUserId') externalUserId: string, @Query() query: TenantQueryDto) {
     return this.users.points(auth, externalUserId, query.tenant);
   }
 }

@@ -9,8 +9,7 @@ import {
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import type { AuthContext } from '../auth/auth-context.js';
-import { Auth, EitherCredential } from '../auth/auth.decorators.js';
+import { Auth, type Authenticated, EitherCredential } from '../auth/auth.decorators.js';
 import { TenantQueryDto } from '../users/dto/users.dto.js';
 import { ConversionDto, ConvertPointsDto, ConvertPreviewDto, ConvertPreviewQueryDto, WalletDto } from './dto/wallet.dto.js';
 import { WalletService } from './wallet.service.js';
@@ -27,7 +26,7 @@ export class WalletController {
   @Get('wallet')
   @ApiOperation({ summary: 'The user’s balances and latest 100 wallet transactions.' })
   @ApiOkResponse({ type: WalletDto })
-  get(@Auth() auth: AuthContext, @Param('externalUserId') externalUserId: string, @Query() query: TenantQueryDto) {
+  get(@Auth() { auth }: Authenticated, @Param('externalUserId') externalUserId: string, @Query() query: TenantQueryDto) {
     return this.wallets.get(auth, externalUserId, query.tenant);
   }
 
@@ -35,7 +34,7 @@ export class WalletController {
   @ApiOperation({ summary: 'What converting `points` to coins would give.' })
   @ApiOkResponse({ type: ConvertPreviewDto })
   @ApiUnprocessableEntityResponse({ description: 'points must be an integer ≥ 1.' })
-  preview(@Auth() auth: AuthContext, @Param('externalUserId') externalUserId: string, @Query() query: ConvertPreviewQueryDto) {
+  preview(@Auth() { auth }: Authenticated, @Param('externalUserId') externalUserId: string, @Query() query: ConvertPreviewQueryDto) {
     return this.wallets.preview(auth, externalUserId, query.points, query.tenant);
   }
 
@@ -43,7 +42,7 @@ export class WalletController {
   @ApiOperation({ summary: 'Convert points to coins (points / conversionRate, exact to 6 decimals).' })
   @ApiCreatedResponse({ type: ConversionDto })
   @ApiUnprocessableEntityResponse({ description: 'Not enough points / validation failed.' })
-  convert(@Auth() auth: AuthContext, @Param('externalUserId') externalUserId: string, @Body() dto: ConvertPointsDto, @Query() query: TenantQueryDto) {
+  convert(@Auth() { auth }: Authenticated, @Param('externalUserId') externalUserId: string, @Body() dto: ConvertPointsDto, @Query() query: TenantQueryDto) {
     return this.wallets.convert(auth, externalUserId, dto.points, query.tenant);
   }
 }
