@@ -3,6 +3,7 @@ import { setBounded } from '../common/bounded-map.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { RedisService } from '../common/redis.service.js';
+import type { ApiKeyIdentity } from '../auth/auth-context.js';
 import type { ApiKey } from './api-key.entity.js';
 
 const CHANNEL = 'questline:api-key-invalidated';
@@ -12,6 +13,8 @@ const MAX_ENTRIES = 50_000;
 export interface CachedApiKey extends Pick<ApiKey, 'id' | 'prefix' | 'previousValidUntil' | 'client' | 'scopes' | 'active' | 'expiresAt'> {
   secretDigest: Buffer;
   previousSecretDigest: Buffer | null;
+  /** What a request authenticated with this key carries, built once (frozen: every such request shares it). */
+  identity: ApiKeyIdentity;
 }
 
 /**
@@ -46,9 +49,9 @@ export class ApiKeyCache implements OnModuleInit {
   }
 
   /** The cached row (null = known not to exist), or undefined when it must be loaded. */
-  get(prefix: string): CachedApiKey | null | undefined {
+  get(prefix: string, now = Date.now()): CachedApiKey | null | undefined {
     const entry = this.entries.get(prefix);
-    if (entry && entry.until > Date.now()) {
+    if (entry && entry.until > now) {
       this.hits++;
       return entry.row;
     }

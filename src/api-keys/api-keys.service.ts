@@ -68,7 +68,7 @@ export class ApiKeysService {
   verifyCached(presented: string, now = Date.now()): ApiKeyIdentity | undefined {
     const prefix = prefixOfShape(presented);
     if (prefix === null) throw new ApiKeyRejected('invalid');
-    const row = this.cache.get(prefix);
+    const row = this.cache.get(prefix, now);
     return row === undefined ? undefined : this.check(presented, row, now);
   }
 
@@ -105,6 +105,13 @@ export class ApiKeysService {
           scopes: found.scopes,
           active: found.active,
           expiresAt: found.expiresAt,
+          identity: Object.freeze({
+            id: found.id,
+            prefix: found.prefix,
+            client: found.client,
+            scopes: Object.freeze([...found.scopes]) as ApiKeyIdentity['scopes'],
+            expiresAt: found.expiresAt,
+          }),
         };
         this.cache.set(prefix, row, generation);
         return row;
@@ -130,7 +137,7 @@ export class ApiKeysService {
     if (!row.active) throw new ApiKeyRejected('inactive');
     if (row.expiresAt && row.expiresAt.getTime() <= now) throw new ApiKeyRejected('expired');
     this.touch(row.id, now);
-    return { id: row.id, prefix: row.prefix, client: row.client, scopes: row.scopes, expiresAt: row.expiresAt };
+    return row.identity;
   }
 
   /** Records `lastUsedAt` at most once a minute per key, off the request's path. */

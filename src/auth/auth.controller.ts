@@ -37,18 +37,17 @@ export class AuthController {
   @ApiOkResponse({ type: MeDto })
   @ApiUnauthorizedResponse({ description: 'No credential sent.' })
   me(@Auth() { auth }: Authenticated): MeDto {
-    const kind = auth.apiKey && auth.oauthUserId ? 'both' : auth.apiKey ? 'apiKey' : 'oauth';
+    const { apiKey, oauthUserId } = auth;
+    // One object literal (JSON leaves out the undefined fields): spreading conditional parts cost more per request.
     return {
-      kind,
-      ...(auth.apiKey && {
-        apiKey: {
-          prefix: auth.apiKey.prefix,
-          client: auth.apiKey.client,
-          scopes: auth.apiKey.scopes,
-          expiresAt: auth.apiKey.expiresAt ? auth.apiKey.expiresAt.toISOString() : null,
-        },
-      }),
-      ...(auth.oauthUserId && { oauthUserId: auth.oauthUserId }),
+      kind: apiKey && oauthUserId ? 'both' : apiKey ? 'apiKey' : 'oauth',
+      apiKey: apiKey && {
+        prefix: apiKey.prefix,
+        client: apiKey.client,
+        scopes: apiKey.scopes,
+        expiresAt: apiKey.expiresAt ? apiKey.expiresAt.toISOString() : null,
+      },
+      oauthUserId,
       isAdmin: auth.isAdmin,
       roles: auth.roles,
     };

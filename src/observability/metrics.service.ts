@@ -71,8 +71,8 @@ export class MetricsService implements OnModuleInit {
       registers,
       collect() {
         this.reset();
-        for (const [method, outcomes] of Object.entries(AUTH_OUTCOMES)) {
-          for (const outcome of outcomes) this.inc({ method, outcome }, auth.attempts.get(`${method}:${outcome}`) ?? 0);
+        for (const method of Object.keys(AUTH_OUTCOMES) as AuthMethod[]) {
+          for (const outcome of AUTH_OUTCOMES[method]) this.inc({ method, outcome }, auth.attempts[method][outcome]);
         }
       },
     });
