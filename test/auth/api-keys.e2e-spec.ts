@@ -197,6 +197,27 @@ describe('API keys', () => {
     expect(cache.loads - loadsBefore).toBe(1);
   });
 
+  it('hands every request with a cached key one frozen identity, and a fresh one after a rotation', async () => {
+    const service = t.app.get(ApiKeysService);
+    const issued = await createApiKey(t, { client: 'shared-identity', scopes: ['read'] });
+    expect((await me(apiKey(issued.key))).status).toBe(200); // loads and caches the row
+    const first = service.verifyCached(issued.key)!;
+    expect(service.verifyCached(issued.key)).toBe(first);
+    expect(first).toEqual({ id: issued.id, prefix: issued.prefix, client: 'shared-identity', scopes: ['read'], expiresAt: null });
+    // Shared by concurrent requests, so no request can change what the next one sees.
+    expect(Object.isFrozen(first) && Object.isFrozen(first.scopes)).toBe(true);
+    expect(() => (first.scopes as string[]).push('write')).toThrow(TypeError);
+    expect(() => Object.assign(first, { client: 'forged' })).toThrow(TypeError);
+    expect((await json(await me(apiKey(issued.key)))).apiKey).toEqual({ prefix: issued.prefix, client: 'shared-identity', scopes: ['read'], expiresAt: null });
+
+    const rotated = await t.request(`/api/v1/apikey/${issued.prefix}/rotate`, jsonBody({}, bearer(admin)));
+    expect(rotated.status).toBe(200);
+    const key = (await json(rotated)).plaintext as string;
+    expect(service.verifyCached(key)).toBeUndefined(); // the rotation dropped the cached row
+    expect((await me(apiKey(key))).status).toBe(200);
+    expect(service.verifyCached(key)).not.toBe(first);
+  });
+
   it('neither caches nor shares a row read before an invalidation that landed while it was being read', async () => {
     const cache = t.app.get(ApiKeyCache);
     const keys = t.app.get(ApiKeysService);
