@@ -67,10 +67,10 @@ export class CredentialsGuard implements CanActivate {
    */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_RULE, [context.getHandler(), context.getClass()]) ?? 'either';
-    if (rule === 'metrics') return true; // `/metrics` checks its own METRICS_TOKEN; no API credential is read
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const auth: AuthContext = { isAdmin: false, roles: [], correlationId: String(request.id) };
-    request.auth = auth;
+    request.auth = auth; // every request let through has one (`@Auth()` hands it to handlers)
+    if (rule === 'metrics') return true; // `/metrics` checks its own METRICS_TOKEN; no API credential is read
 
     const apiKeyHeader = request.headers['x-api-key'];
     if (apiKeyHeader !== undefined) {
