@@ -9,7 +9,6 @@ import { crc32 } from 'node:zlib';
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 export const API_KEY_PREFIX_PATTERN = /^qk_live_[0-9A-Za-z]{8}$/;
 const PREFIX_LENGTH = 'qk_live_'.length + 8;
-const API_KEY_PATTERN = /^(qk_live_[0-9A-Za-z]{8})\.([0-9A-Za-z]{32})([0-9A-Za-z]{6})$/;
 
 export function toBase62(value: number, width: number): string {
   let text = '';
@@ -44,18 +43,43 @@ export function generateApiKey(prefix = generatePrefix()): { prefix: string; key
   return { prefix, key: composeApiKey(prefix, randomBase62(32)) };
 }
 
-/** The prefix of a key of the right shape, checksum unchecked, else null. */
-export function prefixOfShape(key: string): string | null {
-  // `test` builds no match array; the prefix is the first 16 characters of a key of this shape.
-  return API_KEY_PATTERN.test(key) ? key.slice(0, PREFIX_LENGTH) : null;
+const KEY_HEAD = 'qk_live_';
+const KEY_LENGTH = PREFIX_LENGTH + 1 + 32 + 6;
+const CHECKSUM_AT = KEY_LENGTH - 6;
+/** Base62 digit of each ASCII code, -1 for any other character. */
+const BASE62_DIGIT = new Int8Array(128).fill(-1);
+for (let digit = 0; digit < BASE62.length; digit++) BASE62_DIGIT[BASE62.charCodeAt(digit)] = digit;
+/** CRC-32 (IEEE 802.3, reflected, as zlib) lookup table. */
+const CRC_TABLE = new Int32Array(256);
+for (let byte = 0; byte < 256; byte++) {
+  let crc = byte;
+  for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
+  CRC_TABLE[byte] = crc;
 }
 
-/** The prefix of a well-formed key with a valid checksum, else null. */
-export function parseApiKey(key: string): { prefix: string } | null {
-  const match = API_KEY_PATTERN.exec(key);
-  if (!match) return null;
-  const [, prefix, secret, checksum] = match;
-  return checksumOf(`${prefix}.${secret}`) === checksum ? { prefix } : null;
+/**
+ * The prefix of a well-formed key with a valid checksum, else null — decided before any cache or database lookup
+ * (API.md §1). One pass over the characters: the shape (`qk_live_` + 8 base62, `.`, 38 base62), the CRC-32 of the
+ * 49 characters before the checksum (all ASCII once the shape holds, so they are their own UTF-8 bytes) and the
+ * checksum's base62 value. Every request with a key runs it; it costs less than the regular expression alone did,
+ * and about half of that plus zlib's `crc32` (a native call on a fresh UTF-8 copy).
+ */
+export function prefixOfValidKey(key: string): string | null {
+  if (key.length !== KEY_LENGTH || key.charCodeAt(PREFIX_LENGTH) !== 46 /* . */ || !key.startsWith(KEY_HEAD)) return null;
+  let crc = -1;
+  for (let index = 0; index < KEY_HEAD.length; index++) crc = CRC_TABLE[(crc ^ key.charCodeAt(index)) & 0xff] ^ (crc >>> 8);
+  for (let index = KEY_HEAD.length; index < CHECKSUM_AT; index++) {
+    const code = key.charCodeAt(index);
+    if (index !== PREFIX_LENGTH && (code > 127 || BASE62_DIGIT[code] < 0)) return null;
+    crc = CRC_TABLE[(crc ^ code) & 0xff] ^ (crc >>> 8);
+  }
+  let checksum = 0;
+  for (let index = CHECKSUM_AT; index < KEY_LENGTH; index++) {
+    const code = key.charCodeAt(index);
+    if (code > 127 || BASE62_DIGIT[code] < 0) return null;
+    checksum = checksum * 62 + BASE62_DIGIT[code];
+  }
+  return (crc ^ -1) >>> 0 === checksum ? key.slice(0, PREFIX_LENGTH) : null;
 }
 
 /** The stored form of a key: its SHA-256 digest, hex. */

@@ -8,7 +8,7 @@ import { fetchPage, resolvePage, type Page } from '../common/pagination.js';
 import { validationFailed } from '../common/validation.js';
 import { appLogger } from '../observability/logger.js';
 import { ApiKeyCache, type CachedApiKey } from './api-key-cache.js';
-import { API_KEY_PREFIX_PATTERN, digestApiKey, digestOfHash, generateApiKey, generatePrefix, hashApiKey, parseApiKey, prefixOfShape, sameDigest } from './api-key-format.js';
+import { API_KEY_PREFIX_PATTERN, digestApiKey, digestOfHash, generateApiKey, generatePrefix, hashApiKey, prefixOfValidKey, sameDigest } from './api-key-format.js';
 import { ApiKey } from './api-key.entity.js';
 import type {
   ApiKeySummaryDto,
@@ -60,26 +60,23 @@ export class ApiKeysService {
   ) {}
 
   /**
-   * Checks a presented key against its cached row: shape first, then the hash in constant time, then revocation and
-   * expiry — on every call. Returns the identity, or `undefined` when the key's row is not cached (then call
-   * {@link verifyUncached}); a refused key throws either way. Synchronous, so the credentials guard waits on no
-   * promise for a known key. (The checksum guards the database: with the row at hand, the hash decides.)
+   * Checks a presented key against its cached row: shape and checksum first (a key failing them is refused before any
+   * cache or database lookup, API.md §1), then the hash in constant time, then revocation and expiry — on every call.
+   * Returns the identity, or `undefined` when the key's row is not cached (then call {@link verifyUncached}); a
+   * refused key throws either way. Synchronous, so the credentials guard waits on no promise for a known key.
    */
   verifyCached(presented: string, now = Date.now()): ApiKeyIdentity | undefined {
-    const prefix = prefixOfShape(presented);
+    const prefix = prefixOfValidKey(presented);
     if (prefix === null) throw new ApiKeyRejected('invalid');
     const row = this.cache.get(prefix, now);
     return row === undefined ? undefined : this.check(presented, row, now);
   }
 
-  /**
-   * {@link verifyCached}'s checks once the key's row (or its absence) is loaded into the cache. A wrong checksum is
-   * refused before any lookup, and concurrent misses of one key share one query.
-   */
+  /** {@link verifyCached}'s checks once the key's row (or its absence) is loaded into the cache; concurrent misses of one key share one query. */
   async verifyUncached(presented: string, now = Date.now()): Promise<ApiKeyIdentity> {
-    const parsed = parseApiKey(presented);
-    if (!parsed) throw new ApiKeyRejected('invalid');
-    return this.check(presented, await this.load(parsed.prefix), now);
+    const prefix = prefixOfValidKey(presented);
+    if (prefix === null) throw new ApiKeyRejected('invalid');
+    return this.check(presented, await this.load(prefix), now);
   }
 
   /**

@@ -178,7 +178,7 @@ describe('API keys', () => {
     expect(future.items).toEqual([]);
   });
 
-  it('reads a key missing from the cache once for all its concurrent requests, and refuses a bad checksum unread', async () => {
+  it('reads a key missing from the cache once for all its concurrent requests, and refuses a bad checksum before any lookup', async () => {
     const cache = t.app.get(ApiKeyCache);
     const issued = await createApiKey(t);
     const loadsBefore = cache.loads;
@@ -186,15 +186,18 @@ describe('API keys', () => {
     expect(answers.map((answer) => answer.status)).toEqual(Array(40).fill(200));
     expect(cache.loads - loadsBefore).toBe(1);
 
-    // A wrong checksum on an uncached prefix: 403 without a read; on the cached prefix the hash refuses it.
+    // A wrong checksum is refused before any lookup (API.md §1): on an uncached prefix without a database read, on
+    // the cached prefix without even a cache lookup (its hit and miss counters do not move).
     const unknown = generateApiKey().key;
     const flip = (key: string) => key.slice(0, -1) + (key.endsWith('a') ? 'b' : 'a');
+    const lookupsBefore = cache.hits + cache.misses;
     for (const key of [flip(unknown), flip(issued.key)]) {
       const refused = await me(apiKey(key));
       expect(refused.status).toBe(403);
       expect((await json(refused)).detail).toBe('API key is invalid or does not exist.');
     }
     expect(cache.loads - loadsBefore).toBe(1);
+    expect(cache.hits + cache.misses).toBe(lookupsBefore);
   });
 
   it('hands every request with a cached key one frozen identity, and a fresh one after a rotation', async () => {
