@@ -143,8 +143,8 @@ export class PointsQueryService {
 
   /** One task's users, a page of them (ordered by externalUserId), each with their latest 100 awards. */
   async taskPointsDetails(auth: AuthContext, gameId: string, externalTaskId: string, query: PageQueryDto): Promise<{ items: UserPointsWithDetailsDto[]; total: number }> {
+    const page = resolvePage(query, USER_ORDERINGS, 'externalUserId'); // a bad ordering is 422 before any lookup (API.md §2)
     const { game, task } = await this.tasks.requireGameAndTask(auth, gameId, externalTaskId);
-    const page = resolvePage(query, USER_ORDERINGS, 'externalUserId');
     const { rows, searchOptions } = await this.detailsPage(game.id, page, task.id);
     return {
       items: rows.filter((row) => row.userId !== null).map((row) => ({ ...totalOf(row), pointsData: row.pointsData })),

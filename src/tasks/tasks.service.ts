@@ -127,8 +127,8 @@ export class TasksService {
   }
 
   async list(auth: AuthContext, gameId: string, query: ListTasksQueryDto): Promise<Page<TaskDto>> {
+    const page = resolvePage(query, TASK_ORDERINGS, 'created_at'); // a bad ordering is 422 before any lookup (API.md §2)
     const game = await this.games.require(auth, gameId);
-    const page = resolvePage(query, TASK_ORDERINGS, 'created_at');
     const [{ total }] = (await this.dataSource.query(`SELECT count(*)::int AS total FROM tasks WHERE game_id = $1 AND deleted_at IS NULL`, [game.id])) as Array<{
       total: number;
     }>;

@@ -59,6 +59,26 @@ describe('validation', () => {
     expectInvalid(await call(t, c.a, 'GET', `/games/${gameId}/tasks/${task.externalTaskId}/points/details?page_size=0`), 'page_size');
   });
 
+  it('lists: a bad query is 422 before the game or task is looked up (API.md §2 order: validation, then 404, then 403)', async () => {
+    const unknownGame = '00000000-0000-4000-8000-000000000000';
+    for (const [caller, game, externalTaskId] of [
+      [c.a, unknownGame, task.externalTaskId], // no such game: 422, not 404
+      [c.b, gameId, task.externalTaskId], // another tenant's game: 422, not 403
+      [c.a, gameId, 'no_such_task'], // no such task: 422, not 404
+    ] as const) {
+      if (externalTaskId === task.externalTaskId) {
+        expectInvalid(await call(t, caller, 'GET', `/games/${game}/tasks?ordering=bogus`), 'ordering');
+        expectInvalid(await call(t, caller, 'GET', `/games/${game}/points/details?ordering=bogus`), 'ordering');
+      }
+      expectInvalid(await call(t, caller, 'GET', `/games/${game}/tasks/${externalTaskId}/points/details?ordering=bogus`), 'ordering');
+      expectInvalid(await call(t, caller, 'GET', `/games/${game}/tasks/${externalTaskId}/points/details?page=0`), 'page');
+    }
+    // With a valid query, the lookups answer as before.
+    expectProblem(await call(t, c.a, 'GET', `/games/${unknownGame}/tasks`), 404);
+    expectProblem(await call(t, c.b, 'GET', `/games/${gameId}/tasks`), 403);
+    expectProblem(await call(t, c.a, 'GET', `/games/${gameId}/tasks/no_such_task/points/details`), 404);
+  });
+
   it('tasks: externalTaskId, status, strategyId, params, bulk size, empty patch', async () => {
     const path = `/games/${gameId}/tasks`;
     expectInvalid(await post(path, {}), 'externalTaskId');
