@@ -26,7 +26,16 @@ const REDACT_PATHS = [
   '*.client_secret',
 ];
 
-let current: Logger = pino({ level: process.env.LOG_LEVEL ?? 'info', redact: { paths: REDACT_PATHS, censor: '[Redacted]' } });
+/**
+ * The logger before the configuration is loaded: `LOG_LEVEL` when it names a level, else `info` — a bad value must
+ * reach the configuration check (which names it), not make pino throw while this module loads.
+ */
+function initialLevel(): string {
+  const level = process.env.LOG_LEVEL?.toLowerCase();
+  return level !== undefined && (level === 'silent' || Object.hasOwn(pino.levels.values, level)) ? level : 'info';
+}
+
+let current: Logger = pino({ level: initialLevel(), redact: { paths: REDACT_PATHS, censor: '[Redacted]' } });
 
 export function createAppLogger(level: string, destination?: DestinationStream): Logger {
   current = pino(
