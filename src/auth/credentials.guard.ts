@@ -18,6 +18,8 @@ import {
   WRITE_SCOPE_REQUIRED,
   wwwAuthenticate,
 } from './auth-errors.js';
+import { RATE_LIMIT_POLICY } from '../rate-limits/rate-limit.guard.js';
+import { UnreadableBody } from '../common/unreadable-body.js';
 import { tokenFailureOf, type OAuthIdentity } from './jwt.strategy.js';
 import { OAuthUsersService } from './oauth-users.service.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
@@ -120,8 +122,20 @@ export class CredentialsGuard implements CanActivate {
     return this.oauthUsers.ensure(identity.subject, identity.claims, auth.correlationId).then(() => this.decide(context, rule, request, auth));
   }
 
-  /** The route's rule and the key's scope, once every credential sent has been checked. */
+  /**
+   * The route's rule and the key's scope, once every credential sent has been checked; then a body that did not parse
+   * is its `400` — unless the route is rate-limited, where the limits count it first and its guard answers.
+   */
   private decide(context: ExecutionContext, rule: AccessRule, request: AuthenticatedRequest, auth: AuthContext): boolean {
+    this.applyRule(context, rule, request, auth);
+    const body = request.body;
+    if (body instanceof UnreadableBody && !this.reflector.getAllAndOverride(RATE_LIMIT_POLICY, [context.getHandler(), context.getClass()])) {
+      throw body.error;
+    }
+    return true;
+  }
+
+  private applyRule(context: ExecutionContext, rule: AccessRule, request: AuthenticatedRequest, auth: AuthContext): void {
     // Order of checks (API.md §2): the credentials the route accepts (401) before the key's scope (403).
     if (rule !== 'public') {
       if (!auth.apiKey && !auth.oauthUserId) throw unauthorized(this.config.publicUrl, NO_CREDENTIALS, false);
@@ -133,12 +147,10 @@ export class CredentialsGuard implements CanActivate {
       this.metrics.attempt('api_key', 'forbidden');
       throw forbidden(WRITE_SCOPE_REQUIRED);
     }
-    if (rule === 'public') return true;
     if (rule === 'admin-only' && !auth.isAdmin) {
       const detail = this.reflector.getAllAndOverride<string>(ADMIN_FORBIDDEN_DETAIL, [context.getHandler(), context.getClass()]);
       throw forbidden(detail);
     }
-    return true;
   }
 
   /** The key's identity when its row is cached, `undefined` when it must be loaded; a refused key throws. */

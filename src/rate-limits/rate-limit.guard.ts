@@ -2,6 +2,7 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { Reflector } from '@nestjs/core';
 import { InjectThrottlerOptions, type ThrottlerModuleOptions, type ThrottlerOptions } from '@nestjs/throttler';
 import { DomainError } from '../common/domain-error.js';
+import { rejectUnreadableBody } from '../common/unreadable-body.js';
 import { FixedWindowThrottlerStorage } from './fixed-window.storage.js';
 import type { HitOutcome, WindowCheck, WindowCount } from './fixed-window.js';
 import { RateLimitMetrics } from './rate-limit-metrics.js';
@@ -57,11 +58,13 @@ export class RateLimitGuard implements CanActivate {
    * passes costs no promise; with Redis (or a tracker that answers with a promise) it is awaited.
    */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    if (!this.settings.enabled) return true;
-    const policy = this.policyFor(context);
-    if (!policy) return true;
+    const req = context.switchToHttp().getRequest<{ body?: unknown }>();
+    const policy = this.settings.enabled ? this.policyFor(context) : null;
+    if (!policy) {
+      rejectUnreadableBody(req.body); // no limit to count it: its 400 now (the credentials guard left it to us)
+      return true;
+    }
 
-    const req = context.switchToHttp().getRequest<object>();
     const definitions = this.settings.policies[policy];
     const trackers: Array<string | Promise<string>> = [];
     let pending = false;
@@ -71,12 +74,12 @@ export class RateLimitGuard implements CanActivate {
       if (typeof tracker !== 'string') pending = true;
       trackers.push(tracker);
     }
-    if (pending) return Promise.all(trackers).then((resolved) => this.count(context, definitions, resolved));
-    return this.count(context, definitions, trackers as string[]);
+    if (pending) return Promise.all(trackers).then((resolved) => this.count(context, definitions, resolved, req.body));
+    return this.count(context, definitions, trackers as string[], req.body);
   }
 
   /** Counts the request against every limit with a tracker, in order; see {@link decide}. */
-  private count(context: ExecutionContext, definitions: LimitDefinition[], trackers: string[]): boolean | Promise<boolean> {
+  private count(context: ExecutionContext, definitions: LimitDefinition[], trackers: string[], body: unknown): boolean | Promise<boolean> {
     const limits: LimitDefinition[] = [];
     const checks: WindowCheck[] = [];
     for (let index = 0; index < definitions.length; index++) {
@@ -87,11 +90,14 @@ export class RateLimitGuard implements CanActivate {
       const key = this.byName.get(definition.name)!.generateKey(context, tracker, definition.name);
       checks.push({ key, limit: definition.limit, ttlMs: definition.ttlMs });
     }
-    if (checks.length === 0) return true;
+    if (checks.length === 0) {
+      rejectUnreadableBody(body);
+      return true;
+    }
     const reply = context.switchToHttp().getResponse<HeaderReply>();
     const outcome = this.counters.count(checks);
-    if (outcome instanceof Promise) return outcome.then((counted) => this.decide(limits, counted, reply));
-    return this.decide(limits, outcome, reply);
+    if (outcome instanceof Promise) return outcome.then((counted) => this.decide(limits, counted, reply, body));
+    return this.decide(limits, outcome, reply, body);
   }
 
   private policyFor(context: ExecutionContext): RateLimitPolicy | null {
@@ -104,8 +110,11 @@ export class RateLimitGuard implements CanActivate {
     return policy;
   }
 
-  /** 429 for the first limit that went over; else the `X-RateLimit-*` headers of the tightest limit. */
-  private decide(limits: LimitDefinition[], { counts, blocked }: HitOutcome, reply: HeaderReply): boolean {
+  /**
+   * 429 for the first limit that went over; else the `X-RateLimit-*` headers of the tightest limit — and then a body
+   * that did not parse is its 400 (counted, as API.md §9 wants of invalid bodies).
+   */
+  private decide(limits: LimitDefinition[], { counts, blocked }: HitOutcome, reply: HeaderReply, body: unknown): boolean {
     if (blocked >= 0) {
       const limit = limits[blocked];
       this.metrics.rejected(limit.name);
@@ -120,6 +129,7 @@ export class RateLimitGuard implements CanActivate {
     }
     const headers = rateLimitHeaders(limits[tightest].limit, counts[tightest], seconds(counts[tightest].remainingMs));
     for (const name in headers) reply.header(name, headers[name]);
+    rejectUnreadableBody(body);
     return true;
   }
 }

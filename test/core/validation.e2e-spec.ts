@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { award, call, cast, createGame, createTask, expectInvalid, expectProblem, type Cast } from './core-helpers.js';
+import { createApiKey } from '../support/auth.js';
+import { award, call, cast, createGame, createTask, expectInvalid, expectProblem, headersOf, type Caller, type Cast } from './core-helpers.js';
 
 // Every validation rule of API.md §4–§7: 422 with the bad field named (400 for malformed JSON).
 describe('validation', () => {
@@ -131,6 +132,35 @@ describe('validation', () => {
     });
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('checks credentials and the key scope before reading a malformed body (API.md §2: 401/403 before 400)', async () => {
+    const readOnly = await createApiKey(t, { scopes: ['read'] });
+    const revoked = await createApiKey(t);
+    expect((await call(t, c.admin, 'DELETE', `/apikey/${revoked.prefix}`)).status).toBe(200);
+    const send = async (caller: Caller, path: string, body: string) => {
+      const response = await t.request(`/api/v1${path}`, { method: 'POST', headers: headersOf(caller, { 'content-type': 'application/json' }), body });
+      return { status: response.status, detail: ((await response.json()) as { detail: string }).detail };
+    };
+    const points = `/games/${gameId}/tasks/${task.externalTaskId}/points`;
+    for (const [path, body] of [
+      [points, '{"externalUserId": '],
+      ['/games', '{"externalGameId": "x", '],
+      ['/games', ''], // empty
+      ['/games', '{"__proto__": {"polluted": true}}'], // prototype poisoning: refused as malformed
+      [`/games/${gameId}/tasks`, '[1, 2'],
+    ]) {
+      expect(await send({}, path, body)).toEqual({ status: 401, detail: 'Invalid authentication credentials' });
+      expect(await send({ key: revoked.key }, path, body)).toEqual({ status: 403, detail: 'API key is inactive. Please contact an admin.' });
+      expect(await send({ key: readOnly.key }, path, body)).toEqual({ status: 403, detail: 'API key does not have the write scope.' });
+      expect(await send({ key: c.a.key, token: 'not.a.jwt' }, path, body)).toMatchObject({ status: 401 });
+      expect((await send(c.a, path, body)).status).toBe(400);
+    }
+    // An admin-only route: a key alone is 401, a non-admin bearer 403, the admin 400.
+    expect((await send(c.a, '/apikey/create', '{')).status).toBe(401);
+    expect((await send(c.alice, '/apikey/create', '{')).status).toBe(403);
+    expect((await send(c.admin, '/apikey/create', '{')).status).toBe(400);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it('actions: typeAction, externalUserId, data, description', async () => {

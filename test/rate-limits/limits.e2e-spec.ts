@@ -72,6 +72,25 @@ describe('per API key limit (2 s windows)', () => {
     expect429(await send(t, 'POST', paths.points, auth, ['not', 'an', 'object']), DETAIL.apiKey);
   });
 
+  it('counts malformed JSON too: 400 (with the limit headers) while the window has room, then 429', async () => {
+    const key = await createApiKey(t);
+    const auth = credentials({ key: key.key });
+    const paths = await gameWithTask(t, auth);
+    const malformed = (path: string) =>
+      t.request(path, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"externalUserId": ' });
+    await windowWithRoom(2, 1500);
+    for (const [path, remaining] of [[paths.points, '2'], [paths.action, '1'], [paths.points, '0']]) {
+      const answer = await malformed(path);
+      expect(answer.status).toBe(400);
+      expect((await answer.json()).detail).toBe("Body is not valid JSON but content-type is set to 'application/json'");
+      expect(answer.headers.get('x-ratelimit-remaining')).toBe(remaining);
+    }
+    const limited = await malformed(paths.points);
+    expect(limited.status).toBe(429);
+    expect((await limited.json()).detail).toBe(DETAIL.apiKey);
+    expect429(await send(t, 'POST', paths.points, auth, { externalUserId: 'u1' }), DETAIL.apiKey);
+  });
+
   it('applies the per-key limits to the subject of a bearer-only caller', async () => {
     const alice = credentials({ token: await userToken(t, 'alice') });
     const paths = await gameWithTask(t, alice);
@@ -235,6 +254,10 @@ describe('headers, zero and RATE_LIMITS_ENABLED=false', () => {
         expect(simulated.status).toBe(200);
         expect(simulated.headers.get('x-ratelimit-limit')).toBeNull();
       }
+      // With no limit to count it, a malformed body on a limited route is still its 400.
+      const malformed = await t.request(paths.points, { method: 'POST', headers: { ...key, 'content-type': 'application/json' }, body: '{' });
+      expect(malformed.status).toBe(400);
+      expect(malformed.headers.get('x-ratelimit-limit')).toBeNull();
     } finally {
       await t.close();
     }
