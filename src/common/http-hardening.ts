@@ -49,6 +49,9 @@ export async function applyHttpHardening(app: NestFastifyApplication, config: Ap
         'X-RateLimit-Remaining',
         'X-RateLimit-Reset',
         'WWW-Authenticate',
+        'X-Total-Count',
+        'X-Export-Id',
+        'Content-Disposition',
       ],
       maxAge: 600,
     });

@@ -35,7 +35,11 @@ describe('HTTP hardening', () => {
     expect(preflight.headers.get('access-control-allow-headers')).toContain('X-API-Key');
     const allowed = await t.request('/health', { headers: { origin: 'https://app.example.com' } });
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
-    expect(allowed.headers.get('access-control-expose-headers')).toContain('X-Correlation-ID');
+    // Every header a client reads is exposed to browser code: the correlation id, replays, limits, the auth
+    // challenge, the task points details' total, and an export's id and file name.
+    for (const header of ['X-Correlation-ID', 'Idempotent-Replayed', 'Retry-After', 'X-RateLimit-Remaining', 'WWW-Authenticate', 'X-Total-Count', 'X-Export-Id', 'Content-Disposition']) {
+      expect(allowed.headers.get('access-control-expose-headers')).toContain(header);
+    }
     const foreign = await t.request('/health', { headers: { origin: 'https://evil.example.com' } });
     expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
   });
