@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { ArrayNotEmpty, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { PageQueryDto } from '../common/pagination.js';
 
 export class CreateApiKeyDto {
@@ -14,9 +14,16 @@ export class CreateApiKeyDto {
   @Length(1, 500)
   description: string;
 
-  @ApiPropertyOptional({ type: [String], enum: ['read', 'write'], default: ['read', 'write'] })
+  @ApiPropertyOptional({
+    type: [String],
+    enum: ['read', 'write'],
+    default: ['read', 'write'],
+    minItems: 1,
+    description: '`["read"]` issues a read-only key (every method but GET and HEAD is refused). At least one scope.',
+  })
   @IsOptional()
   @IsArray()
+  @ArrayNotEmpty({ message: 'scopes must name at least one scope (read, write)' })
   @ArrayUnique()
   @IsIn(['read', 'write'], { each: true })
   scopes?: Array<'read' | 'write'>;

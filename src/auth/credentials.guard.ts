@@ -43,7 +43,8 @@ function runStrategy<T>(name: string, request: FastifyRequest): Promise<Strategy
   });
 }
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** What a read-only key may do (API.md §1: any other method is a write). CORS preflights are answered before any guard. */
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
 /**
  * The one global guard (API.md §1). It checks each credential the request carries — the API key first (format,

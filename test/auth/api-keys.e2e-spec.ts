@@ -254,6 +254,9 @@ describe('API keys', () => {
     expect(unknown.status).toBe(422);
     expect((await json(unknown)).errors).toEqual([{ field: 'createdBy', message: 'property createdBy should not exist' }]);
     expect((await send({ client: 'x', description: 'y', scopes: ['admin'] })).status).toBe(422);
+    const noScope = await send({ client: 'x', description: 'y', scopes: [] });
+    expect(noScope.status).toBe(422);
+    expect((await json(noScope)).errors).toEqual([{ field: 'scopes', message: 'scopes must name at least one scope (read, write)' }]);
     expect((await send({ client: '', description: 'y' })).status).toBe(422);
     expect((await send({ client: 'x'.repeat(101), description: 'y' })).status).toBe(422);
     const malformed = await t.request('/api/v1/apikey/create', { method: 'POST', headers: { ...bearer(admin), 'content-type': 'application/json' }, body: '{"client":' });
