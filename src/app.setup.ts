@@ -10,7 +10,7 @@ import { loadConfig, type AppConfig } from './config/config.schema.js';
 import { problem, PROBLEM_CONTENT_TYPE, ProblemDetailsFilter } from './common/problem-details.filter.js';
 import { createValidationPipe } from './common/validation.js';
 import { applyHttpHardening } from './common/http-hardening.js';
-import { registerJsonBodyParser } from './common/unreadable-body.js';
+import { registerBodyParsers } from './common/unreadable-body.js';
 import { SECURITY_API_KEY, SECURITY_BEARER, SECURITY_OAUTH2 } from './auth/auth.decorators.js';
 import { appLogger, createAppLogger, PinoNestLogger } from './observability/logger.js';
 import { DevIdentityProvider, registerDevIdentityProvider } from './dev-idp/dev-identity-provider.js';
@@ -97,7 +97,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     }
     done();
   });
-  registerJsonBodyParser(app, config.bodyLimitBytes);
+  registerBodyParsers(app, config.bodyLimitBytes);
   if (devIdentityProvider) registerDevIdentityProvider(fastify, devIdentityProvider);
   await applyHttpHardening(app, config);
 
@@ -120,7 +120,7 @@ function setupSwagger(app: NestFastifyApplication, config: AppConfig): void {
           'every credential sent must be valid. Errors are `application/problem+json`: validation errors are 422 with one',
           '`{field, message}` per bad field (unknown fields, JSON nested deeper than 100 levels and strings holding NUL or',
           'unpaired surrogates included), malformed JSON is 400, bodies over the size limit 413, an unavailable database 503.',
-          'Checks run in this order: credentials (401/403), key scope (403), rate limits (429), body and query (400/422), then',
+          'Checks run in this order: credentials (401/403), key scope (403), rate limits (429), body and query (400/415/422), then',
           'the game or task named in the path (404, or 403 for another tenant’s). A body over the size limit is refused (413) as it',
           'arrives, before any other check.',
           'Award and action routes are rate-limited (429 with `Retry-After`; `X-RateLimit-*` headers on every answer).',

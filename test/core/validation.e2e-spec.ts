@@ -134,7 +134,7 @@ describe('validation', () => {
     expect(response.headers.get('content-type')).toContain('application/problem+json');
   });
 
-  it('checks credentials and the key scope before reading a malformed body (API.md §2: 401/403 before 400)', async () => {
+  it('checks credentials and the key scope before reading a malformed body (API.md §2: 401/403 before 400/415)', async () => {
     const readOnly = await createApiKey(t, { scopes: ['read'] });
     const revoked = await createApiKey(t);
     expect((await call(t, c.admin, 'DELETE', `/apikey/${revoked.prefix}`)).status).toBe(200);
@@ -155,6 +155,17 @@ describe('validation', () => {
       expect(await send({ key: readOnly.key }, path, body)).toEqual({ status: 403, detail: 'API key does not have the write scope.' });
       expect(await send({ key: c.a.key, token: 'not.a.jwt' }, path, body)).toMatchObject({ status: 401 });
       expect((await send(c.a, path, body)).status).toBe(400);
+    }
+    // A media type the API does not take (or none at all) is 415 — after the same checks.
+    const sendAs = async (caller: Caller, contentType: string | undefined) => {
+      const headers = headersOf(caller, contentType ? { 'content-type': contentType } : {});
+      return (await t.request(`/api/v1${points}`, { method: 'POST', headers, body: new Blob(['<award user="u1"/>']) })).status;
+    };
+    for (const contentType of ['application/xml', 'multipart/form-data; boundary=x', undefined]) {
+      expect(await sendAs({}, contentType)).toBe(401);
+      expect(await sendAs({ key: revoked.key }, contentType)).toBe(403);
+      expect(await sendAs({ key: readOnly.key }, contentType)).toBe(403);
+      expect(await sendAs(c.a, contentType)).toBe(415);
     }
     // An admin-only route: a key alone is 401, a non-admin bearer 403, the admin 400.
     expect((await send(c.a, '/apikey/create', '{')).status).toBe(401);
