@@ -124,8 +124,8 @@ export class CredentialsGuard implements CanActivate {
   }
 
   /**
-   * The route's rule and the key's scope, once every credential sent has been checked; then a body that did not parse
-   * is its `400` — unless the route is rate-limited, where the limits count it first and its guard answers.
+   * The route's rule and the key's scope, once every credential sent has been checked; then a body that could not be
+   * read is its `400`/`415` — unless the route is rate-limited, where the limits count it first and their guard answers.
    */
   private decide(context: ExecutionContext, rule: AccessRule, request: AuthenticatedRequest, auth: AuthContext): boolean {
     this.applyRule(context, rule, request, auth);

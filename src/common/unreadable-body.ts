@@ -17,7 +17,7 @@ export class UnreadableBody {
   constructor(readonly error: DomainError) {}
 }
 
-/** Throws the deferred `400` of a body that did not parse; anything else passes. */
+/** Throws the deferred `400`/`415` of a body that could not be read; anything else passes. */
 export function rejectUnreadableBody(body: unknown): void {
   if (body instanceof UnreadableBody) throw body.error;
 }

@@ -61,7 +61,7 @@ export class RateLimitGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<{ body?: unknown }>();
     const policy = this.settings.enabled ? this.policyFor(context) : null;
     if (!policy) {
-      rejectUnreadableBody(req.body); // no limit to count it: its 400 now (the credentials guard left it to us)
+      rejectUnreadableBody(req.body); // no limit to count it: its 400/415 now (the credentials guard left it to us)
       return true;
     }
 
@@ -112,7 +112,7 @@ export class RateLimitGuard implements CanActivate {
 
   /**
    * 429 for the first limit that went over; else the `X-RateLimit-*` headers of the tightest limit — and then a body
-   * that did not parse is its 400 (counted, as API.md §9 wants of invalid bodies).
+   * that could not be read is its 400/415 (counted, as API.md §9 wants of invalid bodies).
    */
   private decide(limits: LimitDefinition[], { counts, blocked }: HitOutcome, reply: HeaderReply, body: unknown): boolean {
     if (blocked >= 0) {
