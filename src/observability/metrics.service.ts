@@ -139,7 +139,7 @@ export class MetricsService implements OnModuleInit {
     });
     new Counter({
       name: 'jwks_fetch_total',
-      help: "Fetches of the issuer's JWKS, by outcome.",
+      help: "The issuer's JWKS: fetches (ok, error) and tokens refused for an unknown key id (not_found: not published; rate_limited: refused without a fetch, the budget being spent).",
       labelNames: ['outcome'],
       registers,
       collect() {

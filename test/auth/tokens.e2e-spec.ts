@@ -4,6 +4,7 @@ import { json, startTestApp, type TestApp } from '../support/app.js';
 import { apiKey, bearer } from '../support/auth.js';
 import { TestIssuer } from '../support/test-issuer.js';
 import { AuthMetrics } from '../../src/auth/auth-metrics.js';
+import { Clock } from '../../src/common/clock.js';
 
 // Bearer tokens from an independent issuer (its own keys and JWKS over HTTP), so every bad token can be crafted.
 describe('bearer tokens', () => {
@@ -175,5 +176,94 @@ describe('bearer tokens', () => {
       bearer_methods_supported: ['header'],
       resource_documentation: `${t.baseUrl}/docs`,
     });
+  });
+});
+
+// An attacker needs no credential to send tokens with made-up key ids: each used to cost a JWKS fetch from a budget of
+// 10 a minute that the held keys' own refresh shared, and a refresh refused for the budget dropped the key — locking
+// every bearer user out. The app's clock is moved to make refreshes fall due.
+describe('signing keys under a spray of unknown key ids', () => {
+  const issuer = new TestIssuer();
+  let t: TestApp;
+  let now = Date.now();
+  const me = (token: string) => t.request('/api/v1/auth/me', { headers: bearer(token) });
+  let minted = 0;
+  const fresh = (kid: string) => issuer.mint({ sub: `user-${++minted}` }, { kid }); // never in the verified-token cache
+
+  beforeAll(async () => {
+    await issuer.start();
+    t = await startTestApp({ OIDC_ISSUER: issuer.issuer, JWKS_URI: issuer.jwksUri });
+    t.app.get(Clock).now = () => new Date(now);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await issuer.stop();
+  });
+
+  it('spends at most its budget on them and never gives up a key it holds, refreshing it outside that budget', async () => {
+    expect((await me(fresh('test-key-1'))).status).toBe(200); // the JWKS is read
+    const metrics = async () => (await (await t.request('/metrics')).text()).match(/jwks_fetch_total\{outcome="rate_limited"\} (\d+)/)![1];
+
+    // 9.5 minutes later, 40 made-up kids: at most 10 fetches, then refused without one — still 401 `Invalid token`.
+    now += 9.5 * 60_000;
+    let before = issuer.jwksRequests;
+    for (let index = 0; index < 40; index++) {
+      const answer = await me(fresh(`made-up-${index}`));
+      expect(answer.status).toBe(401);
+      expect((await json(answer)).detail).toBe('Invalid token');
+    }
+    expect(issuer.jwksRequests - before).toBe(10);
+    expect(Number(await metrics())).toBe(30);
+    // The same made-up kid again costs nothing either way, and the held key answers at once.
+    before = issuer.jwksRequests;
+    expect((await me(fresh('made-up-0'))).status).toBe(401);
+    expect((await me(fresh('test-key-1'))).status).toBe(200);
+    expect(issuer.jwksRequests).toBe(before);
+
+    // Each of those fetches read the whole set, so the held key was refreshed by them: not due again for 10 minutes,
+    // then refreshed with one fetch that no budget limits, with a spray going on.
+    now += 9.9 * 60_000;
+    before = issuer.jwksRequests;
+    expect((await me(fresh('test-key-1'))).status).toBe(200);
+    expect(issuer.jwksRequests).toBe(before);
+    now += 0.2 * 60_000;
+    for (let index = 0; index < 12; index++) expect((await me(fresh(`sprayed-${index}`))).status).toBe(401);
+    expect(issuer.jwksRequests - before).toBe(11); // the due refresh (found no such kid), then the budget's 10
+    expect((await me(fresh('test-key-1'))).status).toBe(200);
+    now += 10.1 * 60_000; // due again: the spray's last fetch was 10.1 minutes ago
+    before = issuer.jwksRequests;
+    for (let index = 0; index < 12; index++) expect((await me(fresh(`sprayed-again-${index}`))).status).toBe(401);
+    expect((await me(fresh('test-key-1'))).status).toBe(200);
+    expect(issuer.jwksRequests - before).toBe(11);
+
+    // A rotation during the spray: a fetch anyone causes brings the new key, and it works.
+    issuer.addKey('rotated-in');
+    now += 61_000; // the budget refills
+    expect((await me(fresh('made-up-again'))).status).toBe(401);
+    before = issuer.jwksRequests;
+    expect((await me(fresh('rotated-in'))).status).toBe(200);
+    expect(issuer.jwksRequests).toBe(before); // brought by the made-up kid's fetch
+
+    // The issuer failing when a refresh falls due: the held keys keep working, and it is not asked again for 30 s.
+    now += 11 * 60_000;
+    issuer.failWith = 502;
+    before = issuer.jwksRequests;
+    expect((await me(fresh('test-key-1'))).status).toBe(200);
+    expect((await me(fresh('rotated-in'))).status).toBe(200);
+    expect(issuer.jwksRequests).toBe(before + 1);
+    now += 31_000;
+    expect((await me(fresh('test-key-1'))).status).toBe(200);
+    expect(issuer.jwksRequests).toBe(before + 2);
+    // An unknown kid meanwhile: the issuer can't be asked, 503 (not the token's fault).
+    expect((await me(fresh('never-seen'))).status).toBe(503);
+    issuer.failWith = null;
+
+    // A key the issuer withdrew stops being trusted at the next refresh.
+    issuer.published.delete('rotated-in');
+    now += 11 * 60_000;
+    expect((await me(fresh('test-key-1'))).status).toBe(200);
+    const withdrawn = await me(fresh('rotated-in'));
+    expect(withdrawn.status).toBe(401);
+    expect((await json(withdrawn)).detail).toBe('Invalid token');
   });
 });
