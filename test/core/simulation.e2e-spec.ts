@@ -52,6 +52,20 @@ describe('simulation (OAuth-only, subject-bound)', () => {
     expectProblem(await simulated(c.bob, 'bob'), 403, 'You do not have permission to access this game');
   });
 
+  it('ignores an API key sent beside the token: it neither grants its games nor changes the subject', async () => {
+    const keyGame = (await createGame(t, c.a)).gameId;
+    setClock(t, at('10:02:40'));
+    const alone = await simulated(c.alice);
+    const withKey = await simulated({ key: c.a.key, token: c.alice.token });
+    expect(withKey.status).toBe(200);
+    expect(withKey.body).toEqual(alone.body);
+    // Bob, with key A beside his token, in key A's game: the key's ownership does not carry over.
+    expectProblem(await simulated({ key: c.a.key, token: c.bob.token }, 'bob', keyGame), 403, 'You do not have permission to access this game');
+    // Nor does it let him simulate someone else.
+    expectProblem(await simulated({ key: c.a.key, token: c.bob.token }), 403, 'You are not authorized to access this resource.');
+    resetClock(t);
+  });
+
   it('gives, for every open task, what the next real award gives — and writes nothing', async () => {
     setClock(t, at('10:02:40'));
     const tables = ['users', 'wallets', 'user_points', 'wallet_transactions', 'task_award_stats', 'task_user_award_stats', 'user_actions', 'audit_logs'];
