@@ -149,7 +149,9 @@ function setupSwagger(app: NestFastifyApplication, config: AppConfig): void {
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'openapi.json',
     swaggerOptions: {
-      persistAuthorization: true,
+      // Credentials entered in Swagger UI live as long as the page: persisted, they would sit in the browser's
+      // localStorage indefinitely, readable by any script of this origin and by the next user of a shared machine.
+      persistAuthorization: false,
       oauth2RedirectUrl: `${config.publicUrl}/docs/oauth2-redirect.html`,
       initOAuth: { clientId: config.swaggerClientId, usePkceWithAuthorizationCodeGrant: true, scopes: ['openid', 'profile'] },
     },

@@ -77,5 +77,14 @@ describe.skipIf(!available)('Swagger UI in headless Chromium', () => {
     expect(me.status).toBe(200);
     expect(JSON.parse(me.text)).toMatchObject({ kind: 'apiKey', apiKey: { client: 'from-the-browser' }, isAdmin: false });
     expect(errors).toEqual([]);
+
+    // Nothing of the key or the admin's token was left in the browser's storage, and a reload forgets them.
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
+    expect(stored).not.toContain(key.split('.')[1]);
+    expect(stored).not.toMatch(/eyJ[\w-]+\.eyJ/); // no JWT
+    await page.reload();
+    await page.locator('button.authorize').first().click();
+    await expect.poll(() => page.locator('.modal-ux').isVisible()).toBe(true);
+    expect(await page.locator('.modal-ux h6', { hasText: 'Authorized' }).count()).toBe(0);
   });
 });
