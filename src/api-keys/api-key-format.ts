@@ -8,7 +8,8 @@ import { crc32 } from 'node:zlib';
  */
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 export const API_KEY_PREFIX_PATTERN = /^qk_live_[0-9A-Za-z]{8}$/;
-const PREFIX_LENGTH = 'qk_live_'.length + 8;
+const KEY_HEAD = 'qk_live_';
+const PREFIX_LENGTH = KEY_HEAD.length + 8;
 
 export function toBase62(value: number, width: number): string {
   let text = '';
@@ -36,14 +37,13 @@ export function composeApiKey(prefix: string, secret: string): string {
 }
 
 export function generatePrefix(): string {
-  return `qk_live_${randomBase62(8)}`;
+  return KEY_HEAD + randomBase62(8);
 }
 
 export function generateApiKey(prefix = generatePrefix()): { prefix: string; key: string } {
   return { prefix, key: composeApiKey(prefix, randomBase62(32)) };
 }
 
-const KEY_HEAD = 'qk_live_';
 const KEY_LENGTH = PREFIX_LENGTH + 1 + 32 + 6;
 const CHECKSUM_AT = KEY_LENGTH - 6;
 /** Base62 digit of each ASCII code, -1 for any other character. */

@@ -1,6 +1,7 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import jwksRsa from 'jwks-rsa';
+import { setBounded } from '../common/bounded-map.js';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG, DEV_IDENTITY_PROVIDER, type InProcessIdentityProvider } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
@@ -71,11 +72,12 @@ export class SigningKeyProvider {
     let keys = this.keys;
     let refreshed = false;
     if (keys && now - this.fetchedAt >= JWKS_REFRESH_MS && now - this.failedAt >= JWKS_RETRY_MS) {
-      const held = keys;
-      keys = await this.fetchShared(now).then(
-        (fresh) => ((refreshed = true), fresh),
-        () => held, // a failed refresh keeps the keys held
-      );
+      try {
+        keys = await this.fetchShared(now);
+        refreshed = true;
+      } catch {
+        // a failed refresh keeps the keys held
+      }
     }
     const found = keys && keyOf(keys, kid);
     if (found) return found;
@@ -104,8 +106,7 @@ export class SigningKeyProvider {
   /** Refuses a `kid` the JWKS just read does not hold, and remembers it for a minute. */
   private unpublishedKid(kid: string | undefined, now: number): never {
     this.fetches.not_found++;
-    if (this.unpublished.size >= UNKNOWN_KID_MEMORY_SIZE) this.unpublished.delete(this.unpublished.keys().next().value!);
-    this.unpublished.set(kid ?? '', now + UNKNOWN_KID_MEMORY_MS);
+    setBounded(this.unpublished, kid ?? '', now + UNKNOWN_KID_MEMORY_MS, UNKNOWN_KID_MEMORY_SIZE);
     throw new TokenRejected('unknown_kid');
   }
 

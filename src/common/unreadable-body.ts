@@ -29,11 +29,9 @@ export function rejectUnreadableBody(body: unknown): void {
  * it did after Fastify's own `415`.
  */
 export function registerBodyParsers(app: NestFastifyApplication, bodyLimit: number): void {
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addContentTypeParser('*', (_request, _payload, done) => done(null, new UnreadableBody(new DomainError('unsupported_media_type', 'Unsupported Media Type'))));
-  const parseJson = app.getHttpAdapter().getInstance().getDefaultJsonParser('error', 'error');
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, new UnreadableBody(new DomainError('unsupported_media_type', 'Unsupported Media Type'))));
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
   app.useBodyParser<RawServerDefault>('application/json', { bodyLimit }, (request, body, done) => {
     // Fastify's parser reads a Buffer as well (Nest hands it one too); its type only names strings.
     parseJson(request, body as unknown as string, (error: Error | null, value?: unknown) => {

@@ -1,5 +1,4 @@
 import { ValidationPipe, type ArgumentMetadata, type PipeTransform, type ValidationError } from '@nestjs/common';
-import { rejectUnreadableBody } from './unreadable-body.js';
 import { DomainError, type FieldError } from './domain-error.js';
 import { cacheValidationMetadata } from './validation-metadata-cache.js';
 
@@ -85,7 +84,6 @@ class ApiValidationPipe implements PipeTransform {
   }
 
   private async check(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'body') rejectUnreadableBody(value); // the guards answer it first; never validated as a DTO
     const checked = metadata.type === 'body' || metadata.type === 'query';
     if (checked) {
       const error = structuralError(value, metadata.type);
