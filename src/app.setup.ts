@@ -14,6 +14,7 @@ import { registerBodyParsers } from './common/unreadable-body.js';
 import { SECURITY_API_KEY, SECURITY_BEARER, SECURITY_OAUTH2 } from './auth/auth.decorators.js';
 import { appLogger, createAppLogger, PinoNestLogger } from './observability/logger.js';
 import { DevIdentityProvider, registerDevIdentityProvider } from './dev-idp/dev-identity-provider.js';
+import { AUTH_FAILURES_DETAIL } from './rate-limits/auth-failure-limiter.js';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const MAX_PARAM_LENGTH = 500;
@@ -124,6 +125,13 @@ function setupSwagger(app: NestFastifyApplication, config: AppConfig): void {
           'the game or task named in the path (404, or 403 for another tenant’s). A body over the size limit is refused (413) as it',
           'arrives, before any other check.',
           'Award and action routes are rate-limited (429 with `Retry-After`; `X-RateLimit-*` headers on every answer).',
+          ...(config.rateLimitsEnabled && config.authFailureLimitPerIp > 0
+            ? [
+                `After ${config.authFailureLimitPerIp} refused credentials from one client address in a ${config.rateLimitWindowSeconds} s window,`,
+                `that address gets 429 \`${AUTH_FAILURES_DETAIL}\` (with \`Retry-After\`) on any route, before its`,
+                'credentials are checked, until the window ends — unless every credential it sends is one this instance has already verified.',
+              ]
+            : []),
         ].join('\n'),
       )
       .setVersion('1.0.0')

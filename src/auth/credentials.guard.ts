@@ -24,6 +24,7 @@ import { tokenFailureOf, type OAuthIdentity } from './jwt.strategy.js';
 import { OAuthUsersService } from './oauth-users.service.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 import { AuthMetrics } from './auth-metrics.js';
+import { AuthFailureLimiter } from '../rate-limits/auth-failure-limiter.js';
 
 export type AuthenticatedRequest = FastifyRequest & { auth?: AuthContext };
 
@@ -51,7 +52,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD']);
  * checksum, cached row, hash, revocation, expiry: `ApiKeysService`), then the bearer token (the verified-token cache,
  * else passport-jwt) — and every credential sent must be valid (passport's own multi-strategy chain stops at the
  * first success, so it can't express this). It then applies the route's rule and the key's scope, and attaches one
- * {@link AuthContext}.
+ * {@link AuthContext}. Every refused credential is counted against the client's address ({@link AuthFailureLimiter});
+ * from an address over that limit, only credentials already verified in the caches are still checked.
  */
 @Injectable()
 export class CredentialsGuard implements CanActivate {
@@ -62,6 +64,7 @@ export class CredentialsGuard implements CanActivate {
     private readonly oauthUsers: OAuthUsersService,
     private readonly metrics: AuthMetrics,
     private readonly apiKeys: ApiKeysService,
+    private readonly failures: AuthFailureLimiter,
   ) {}
 
   /**
@@ -77,8 +80,16 @@ export class CredentialsGuard implements CanActivate {
 
     const apiKeyHeader = request.headers['x-api-key'];
     if (apiKeyHeader !== undefined) {
-      const identity = this.apiKeyFromCache(apiKeyHeader);
-      if (identity === undefined) return this.loadApiKey(apiKeyHeader as string).then((loaded) => this.afterApiKey(context, rule, request, auth, loaded));
+      let identity: ApiKeyIdentity | undefined;
+      try {
+        identity = this.apiKeyFromCache(apiKeyHeader);
+      } catch (error) {
+        return this.refuse(request, error);
+      }
+      if (identity === undefined) {
+        this.failures.assertAllowed(request); // before the database read
+        return this.loadApiKey(request, apiKeyHeader as string).then((loaded) => this.afterApiKey(context, rule, request, auth, loaded));
+      }
       return this.afterApiKey(context, rule, request, auth, identity);
     }
     return this.afterApiKey(context, rule, request, auth, undefined);
@@ -95,7 +106,12 @@ export class CredentialsGuard implements CanActivate {
     auth.apiKey = apiKey;
     const authorization = request.headers.authorization;
     if (authorization === undefined) return this.decide(context, rule, request, auth);
-    const token = this.bearerToken(authorization);
+    let token: string;
+    try {
+      token = this.bearerToken(authorization);
+    } catch (error) {
+      return this.refuse(request, error);
+    }
     const cacheKey = VerifiedTokenCache.keyOf(token);
     const cached = this.tokens.get(cacheKey);
     if (cached) {
@@ -104,6 +120,7 @@ export class CredentialsGuard implements CanActivate {
       return this.afterBearer(context, rule, request, auth, cached);
     }
     this.metrics.tokenCache(false);
+    this.failures.assertAllowed(request); // before the signature check (and any JWKS fetch)
     return this.verifyBearer(request, cacheKey).then((identity) => this.afterBearer(context, rule, request, auth, identity));
   }
 
@@ -169,14 +186,30 @@ export class CredentialsGuard implements CanActivate {
     }
   }
 
-  private async loadApiKey(header: string): Promise<ApiKeyIdentity> {
+  private async loadApiKey(request: FastifyRequest, header: string): Promise<ApiKeyIdentity> {
     try {
       const identity = await this.apiKeys.verifyUncached(header);
       this.metrics.attempt('api_key', 'ok');
       return identity;
     } catch (error) {
+      if (error instanceof ApiKeyRejected) await this.failures.recordFailure(request);
       throw this.apiKeyFailure(error); // a database outage passes through: the filter answers 503
     }
+  }
+
+  /**
+   * A credential refused without any work (its shape, its checksum, a cached miss or revoked row): `429` when the
+   * client's address is over its limit of refused credentials, else the refusal, once counted against the address.
+   */
+  private refuse(request: FastifyRequest, error: unknown): never | Promise<never> {
+    this.failures.assertAllowed(request);
+    const counted = this.failures.recordFailure(request);
+    if (counted) {
+      return counted.then(() => {
+        throw error;
+      });
+    }
+    throw error;
   }
 
   private apiKeyFailure(error: unknown): unknown {
@@ -205,7 +238,11 @@ export class CredentialsGuard implements CanActivate {
       this.metrics.tokenFailure('jwks_unavailable');
       throw new DomainError('unavailable', IDP_UNAVAILABLE, { headers: { 'Retry-After': '10' } });
     }
-    if (failure instanceof TokenRejected) throw this.tokenError(failure);
+    if (failure instanceof TokenRejected) {
+      const error = this.tokenError(failure);
+      await this.failures.recordFailure(request);
+      throw error;
+    }
     throw failure;
   }
 

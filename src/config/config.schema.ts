@@ -45,6 +45,8 @@ export interface AppConfig {
   dailyQuotaPerApiKey: number;
   simulationRateLimit: number;
   simulationDailyQuota: number;
+  /** Refused credentials per client address and window before its unverified credentials get 429; 0 = off. */
+  authFailureLimitPerIp: number;
 
   defaultConversionRate: number;
   metricsEnabled: boolean;
@@ -209,6 +211,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dailyQuotaPerApiKey: read.int('DAILY_QUOTA_PER_API_KEY', 10_000, 0),
     simulationRateLimit: read.int('SIMULATION_RATE_LIMIT', 10, 0),
     simulationDailyQuota: read.int('SIMULATION_DAILY_QUOTA', 500, 0),
+    authFailureLimitPerIp: read.int('AUTH_FAILURE_LIMIT_PER_IP', 100, 0),
     defaultConversionRate: read.number('DEFAULT_CONVERSION_RATE', 100, 0),
     metricsEnabled: read.bool('METRICS_ENABLED', true),
     metricsToken: read.raw('METRICS_TOKEN'),

@@ -11,7 +11,7 @@ import { RedisService } from '../common/redis.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { RateLimitMetrics } from '../rate-limits/rate-limit-metrics.js';
-import { limitDefinitions } from '../rate-limits/rate-limits.policy.js';
+import { limitDefinitions, type LimitName } from '../rate-limits/rate-limits.policy.js';
 import { PointsMetrics } from './points-metrics.js';
 
 /** Label vocabularies exported at 0 from the start, so rates and ratios exist before the first event. */
@@ -52,7 +52,7 @@ export class MetricsService implements OnModuleInit {
     rateLimits: RateLimitMetrics,
   ) {
     this.expectedToken = config.metricsToken ? digest(config.metricsToken) : null;
-    const limitNames = Object.values(limitDefinitions(config)).flatMap((definitions) => definitions.map((definition) => definition.name));
+    const limitNames: LimitName[] = [...Object.values(limitDefinitions(config)).flatMap((definitions) => definitions.map((definition) => definition.name)), 'auth-failures'];
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
 

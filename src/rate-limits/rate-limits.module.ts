@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
+import { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { TrustedProxies } from './client-ip.js';
 import { FixedWindowThrottlerStorage } from './fixed-window.storage.js';
 import { RATE_LIMIT_SETTINGS, RateLimitGuard, type RateLimitSettings } from './rate-limit.guard.js';
@@ -9,9 +10,15 @@ import { RateLimitMetrics } from './rate-limit-metrics.js';
 import { limitDefinitions, type RateLimitPolicy } from './rate-limits.policy.js';
 import { counterKey, trackerFor } from './trackers.js';
 
-/** The counters and their metrics, on their own so the throttler options factory can inject the storage. */
+/**
+ * The counters, their metrics and the limit on failed credential checks (which the global credentials guard uses), on
+ * their own so the throttler options factory can inject the storage.
+ */
 @Global()
-@Module({ providers: [RateLimitMetrics, FixedWindowThrottlerStorage], exports: [RateLimitMetrics, FixedWindowThrottlerStorage] })
+@Module({
+  providers: [RateLimitMetrics, FixedWindowThrottlerStorage, AuthFailureLimiter],
+  exports: [RateLimitMetrics, FixedWindowThrottlerStorage, AuthFailureLimiter],
+})
 export class RateLimitStorageModule {}
 
 export function rateLimitSettings(config: AppConfig): RateLimitSettings {

@@ -2,8 +2,11 @@ import type { AppConfig } from '../config/config.schema.js';
 
 export const DAY_MS = 86_400_000;
 
-/** The named throttlers (API.md §9); also the `limit` label of the rejection metric. */
-export type LimitName = 'api-key' | 'ip' | 'external-user' | 'api-key-daily' | 'simulation' | 'simulation-daily';
+/**
+ * The named throttlers (API.md §9), and `auth-failures` (the per-IP limit on refused credentials,
+ * `AuthFailureLimiter`); also the `limit` label of the rejection metric.
+ */
+export type LimitName = 'api-key' | 'ip' | 'external-user' | 'api-key-daily' | 'simulation' | 'simulation-daily' | 'auth-failures';
 
 /** What a caller is counted by: its API key (or, bearer-only, its subject), its IP, or the awarded end user. */
 export type TrackerKind = 'caller' | 'ip' | 'external-user' | 'subject';

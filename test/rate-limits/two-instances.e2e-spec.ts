@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateApiKey } from '../../src/api-keys/api-key-format.js';
 import { hasRedis } from '../support/requirements.js';
 import { asTestApp, isolatedRedisUrl, startInstance, type Instance } from './instances.js';
 import { credentials, DETAIL, expect429, gameWithTask, onlyLimits, send, windowWithRoom } from './fixtures.js';
@@ -7,6 +8,7 @@ import { credentials, DETAIL, expect429, gameWithTask, onlyLimits, send, windowW
 // prefix of this run) — the deployment of README "Running several instances", minus the load balancer.
 
 const LIMIT = 50;
+const FAILURE_LIMIT = 6;
 
 describe.skipIf(!(await hasRedis()))('two instances sharing PostgreSQL and Redis', () => {
   let a: Instance;
@@ -14,7 +16,11 @@ describe.skipIf(!(await hasRedis()))('two instances sharing PostgreSQL and Redis
   let adminA: string;
 
   beforeAll(async () => {
-    const env = onlyLimits({ RATE_LIMIT_PER_API_KEY: LIMIT, RATE_LIMIT_WINDOW_SECONDS: 3600 }, { REDIS_URL: isolatedRedisUrl(), API_KEY_CACHE_TTL_SECONDS: '60', DATABASE_POOL_SIZE: '5' });
+    const env = onlyLimits(
+      { RATE_LIMIT_PER_API_KEY: LIMIT, RATE_LIMIT_WINDOW_SECONDS: 3600, AUTH_FAILURE_LIMIT_PER_IP: FAILURE_LIMIT },
+      // The proxy header names the client only in the refused-credentials test; everything else comes from 127.0.0.1.
+      { REDIS_URL: isolatedRedisUrl(), API_KEY_CACHE_TTL_SECONDS: '60', DATABASE_POOL_SIZE: '5', TRUSTED_PROXY_IPS: '127.0.0.1' },
+    );
     [a, b] = await Promise.all([startInstance(env), startInstance(env)]);
     adminA = await a.token('admin');
   }, 120_000);
@@ -81,5 +87,29 @@ describe.skipIf(!(await hasRedis()))('two instances sharing PostgreSQL and Redis
     const next = await send(asTestApp(b), 'GET', '/api/v1/auth/me', key);
     expect(next.status).toBe(403);
     expect(next.body.detail).toBe('API key is inactive. Please contact an admin.');
+  });
+
+  it('counts refused credentials of one address across both: concurrent failures on both, then 429 on both', async () => {
+    const client = { 'x-forwarded-for': '198.51.100.9' };
+    const key = credentials({ key: await issueKey() }, client);
+    // Both instances hold the valid key before the address is blocked.
+    expect((await send(asTestApp(a), 'GET', '/api/v1/auth/me', key)).status).toBe(200);
+    expect((await send(asTestApp(b), 'GET', '/api/v1/auth/me', key)).status).toBe(200);
+    const madeUp = () => credentials({ key: generateApiKey().key }, client);
+    await windowWithRoom(3600, 15_000);
+    // 2 × the limit at once, half on each: every one is counted in the one Redis counter (an INCR each), so whichever
+    // instance counts last sees the total, and the other at least its own share — both reach the limit.
+    const answers = await Promise.all(
+      Array.from({ length: 2 * FAILURE_LIMIT }, (_, i) => send(asTestApp(i % 2 === 0 ? a : b), 'GET', '/api/v1/auth/me', madeUp())),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 403).length, JSON.stringify(statuses)).toBeGreaterThanOrEqual(FAILURE_LIMIT);
+    expect(statuses.every((status) => status === 403 || status === 429)).toBe(true);
+    for (const instance of [a, b]) {
+      expect429(await send(asTestApp(instance), 'GET', '/api/v1/auth/me', madeUp()), 'Too many failed authentication attempts from this IP.');
+      expect((await send(asTestApp(instance), 'GET', '/api/v1/auth/me', key)).status).toBe(200);
+    }
+    // Another address is not affected.
+    expect((await send(asTestApp(b), 'GET', '/api/v1/auth/me', credentials({ key: generateApiKey().key }, { 'x-forwarded-for': '198.51.100.10' }))).status).toBe(403);
   });
 });
