@@ -38,14 +38,15 @@ describe('configuration', () => {
       DATABASE_URL: 'mysql://nope',
       RATE_LIMITS_ENABLED: 'maybe',
       RATE_LIMIT_PER_IP: '-1',
+      AUTH_FAILURE_LIMIT_PER_IP: 'many',
       DEFAULT_CONVERSION_RATE: '0',
       LOG_LEVEL: 'chatty',
     });
     const text = problems.join('\n');
-    for (const name of ['PORT', 'TRUSTED_PROXY_IPS has a malformed entry "300.1.1.1"', '"::1/129"', 'DATABASE_URL', 'RATE_LIMITS_ENABLED', 'RATE_LIMIT_PER_IP', 'DEFAULT_CONVERSION_RATE', 'LOG_LEVEL']) {
+    for (const name of ['PORT', 'TRUSTED_PROXY_IPS has a malformed entry "300.1.1.1"', '"::1/129"', 'DATABASE_URL', 'RATE_LIMITS_ENABLED', 'RATE_LIMIT_PER_IP', 'AUTH_FAILURE_LIMIT_PER_IP', 'DEFAULT_CONVERSION_RATE', 'LOG_LEVEL']) {
       expect(text).toContain(name);
     }
-    expect(problems).toHaveLength(8);
+    expect(problems).toHaveLength(9);
     expect(() => loadConfig({ PORT: 'x' })).toThrow(/Invalid configuration:\n {2}- PORT must be an integer/);
   });
 
