@@ -129,7 +129,8 @@ function setupSwagger(app: NestFastifyApplication, config: AppConfig): void {
             ? [
                 `After ${config.authFailureLimitPerIp} refused credentials from one client address in a ${config.rateLimitWindowSeconds} s window,`,
                 `that address gets 429 \`${AUTH_FAILURES_DETAIL}\` (with \`Retry-After\`) on any route, before its`,
-                'credentials are checked, until the window ends — unless every credential it sends is one this instance has already verified.',
+                'credentials are checked, until the window ends — except credentials this instance has already verified (cached keys and',
+                'tokens, keys verified in the last hour).',
               ]
             : []),
         ].join('\n'),

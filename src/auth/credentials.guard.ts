@@ -24,7 +24,8 @@ import { tokenFailureOf, type OAuthIdentity } from './jwt.strategy.js';
 import { OAuthUsersService } from './oauth-users.service.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 import { AuthMetrics } from './auth-metrics.js';
-import { AuthFailureLimiter } from '../rate-limits/auth-failure-limiter.js';
+import { AuthFailureLimiter, type CredentialCheck } from '../rate-limits/auth-failure-limiter.js';
+import { prefixOfValidKey } from '../api-keys/api-key-format.js';
 
 export type AuthenticatedRequest = FastifyRequest & { auth?: AuthContext };
 
@@ -53,7 +54,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD']);
  * else passport-jwt) — and every credential sent must be valid (passport's own multi-strategy chain stops at the
  * first success, so it can't express this). It then applies the route's rule and the key's scope, and attaches one
  * {@link AuthContext}. Every refused credential is counted against the client's address ({@link AuthFailureLimiter});
- * from an address over that limit, only credentials already verified in the caches are still checked.
+ * from an address over that limit, only credentials already verified in the caches (or API keys verified here recently) are still checked.
  */
 @Injectable()
 export class CredentialsGuard implements CanActivate {
@@ -87,8 +88,10 @@ export class CredentialsGuard implements CanActivate {
         return this.refuse(request, error);
       }
       if (identity === undefined) {
-        this.failures.assertAllowed(request); // before the database read
-        return this.loadApiKey(request, apiKeyHeader as string).then((loaded) => this.afterApiKey(context, rule, request, auth, loaded));
+        const header = apiKeyHeader as string;
+        const prefix = prefixOfValidKey(header)!; // the shape was checked: a cache miss has a prefix
+        const check = this.failures.begin(request, prefix, prefix); // before the database read
+        return this.loadApiKey(header, check).then((loaded) => this.afterApiKey(context, rule, request, auth, loaded));
       }
       return this.afterApiKey(context, rule, request, auth, identity);
     }
@@ -120,8 +123,8 @@ export class CredentialsGuard implements CanActivate {
       return this.afterBearer(context, rule, request, auth, cached);
     }
     this.metrics.tokenCache(false);
-    this.failures.assertAllowed(request); // before the signature check (and any JWKS fetch)
-    return this.verifyBearer(request, cacheKey).then((identity) => this.afterBearer(context, rule, request, auth, identity));
+    const check = this.failures.begin(request, cacheKey); // before the signature check (and any JWKS fetch)
+    return this.verifyBearer(request, cacheKey, check).then((identity) => this.afterBearer(context, rule, request, auth, identity));
   }
 
   /** The token's identity on the context, its subject's row made sure of (once per instance), then the rule. */
@@ -186,15 +189,19 @@ export class CredentialsGuard implements CanActivate {
     }
   }
 
-  private async loadApiKey(request: FastifyRequest, header: string): Promise<ApiKeyIdentity> {
+  private async loadApiKey(header: string, check: CredentialCheck | undefined): Promise<ApiKeyIdentity> {
+    let identity: ApiKeyIdentity;
     try {
-      const identity = await this.apiKeys.verifyUncached(header);
-      this.metrics.attempt('api_key', 'ok');
-      return identity;
+      identity = await this.apiKeys.verifyUncached(header);
     } catch (error) {
-      if (error instanceof ApiKeyRejected) await this.failures.recordFailure(request);
-      throw this.apiKeyFailure(error); // a database outage passes through: the filter answers 503
+      // Only a refused key counts against the address; a database outage passes through (the filter answers 503).
+      await this.failures.finish(check, error instanceof ApiKeyRejected);
+      throw this.apiKeyFailure(error);
     }
+    this.failures.finish(check, false);
+    this.failures.keyVerified(identity.prefix);
+    this.metrics.attempt('api_key', 'ok');
+    return identity;
   }
 
   /**
@@ -202,8 +209,9 @@ export class CredentialsGuard implements CanActivate {
    * client's address is over its limit of refused credentials, else the refusal, once counted against the address.
    */
   private refuse(request: FastifyRequest, error: unknown): never | Promise<never> {
-    this.failures.assertAllowed(request);
-    const counted = this.failures.recordFailure(request);
+    const refusal = error instanceof DomainError && (error.code === 'unauthorized' || error.code === 'forbidden');
+    if (!refusal) throw error;
+    const counted = this.failures.refuse(request);
     if (counted) {
       return counted.then(() => {
         throw error;
@@ -226,23 +234,22 @@ export class CredentialsGuard implements CanActivate {
   }
 
   /** A token not in the cache: passport-jwt verifies it (signature over the issuer's JWKS, issuer, audience, expiry). */
-  private async verifyBearer(request: FastifyRequest, cacheKey: string): Promise<OAuthIdentity> {
-    const outcome = await runStrategy<OAuthIdentity>('jwt', request);
+  private async verifyBearer(request: FastifyRequest, cacheKey: string, check: CredentialCheck | undefined): Promise<OAuthIdentity> {
+    const outcome = await runStrategy<OAuthIdentity>('jwt', request).catch((error: unknown): StrategyOutcome<OAuthIdentity> => ({ error }));
     if (outcome.user) {
+      this.failures.finish(check, false);
       this.tokens.set(cacheKey, outcome.user, outcome.user.expiresAtMs);
       this.metrics.attempt('bearer', 'ok');
       return outcome.user;
     }
     const failure = tokenFailureOf(outcome.error ?? outcome.info);
+    // Only a refused token counts against the address, not an identity provider that can't be reached.
+    await this.failures.finish(check, failure instanceof TokenRejected);
     if (failure instanceof IdentityProviderUnavailable) {
       this.metrics.tokenFailure('jwks_unavailable');
       throw new DomainError('unavailable', IDP_UNAVAILABLE, { headers: { 'Retry-After': '10' } });
     }
-    if (failure instanceof TokenRejected) {
-      const error = this.tokenError(failure);
-      await this.failures.recordFailure(request);
-      throw error;
-    }
+    if (failure instanceof TokenRejected) throw this.tokenError(failure);
     throw failure;
   }
 

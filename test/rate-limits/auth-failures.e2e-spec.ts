@@ -69,6 +69,18 @@ describe('refused credentials per client address', () => {
     expect((await me(key)).status).toBe(200);
     expect((await me(credentials({ token }))).status).toBe(200);
     expect((await me(credentials({ key: key['x-api-key'], token }))).status).toBe(200);
+    // A cached key does not carry a token that would need checking.
+    expect429(await me(credentials({ key: key['x-api-key'], token: await userToken(t, 'carol') })), DETAIL);
+    // A key verified here by a database read stays exempt for an hour once it drops out of the key cache (after
+    // API_KEY_CACHE_TTL_SECONDS): an integrator sharing the address keeps working.
+    const loadsBefore = t.app.get(ApiKeyCache).loads;
+    await t.app.get(ApiKeyCache).invalidate(key['x-api-key'].split('.')[0]);
+    expect((await me(key)).status).toBe(200);
+    expect(t.app.get(ApiKeyCache).loads - loadsBefore).toBe(1);
+    now += 3_600_000 + 1; // an hour later, and a new window: the address is open again, the key no longer exempt
+    await exhaust();
+    await t.app.get(ApiKeyCache).invalidate(key['x-api-key'].split('.')[0]);
+    expect429(await me(key), DETAIL);
     // Another address behind the same proxy is not affected.
     const elsewhere = { 'x-forwarded-for': '203.0.113.77' };
     expect((await send(t, 'GET', '/api/v1/auth/me', { ...elsewhere, ...credentials({ key: (await createApiKey(t)).key }) })).status).toBe(200);
@@ -97,20 +109,42 @@ describe('refused credentials per client address', () => {
     expect((await me(credentials({ key: (await createApiKey(t)).key }))).status).toBe(200);
   });
 
+  it('lets no more checks start than the limit when made-up keys arrive all at once', async () => {
+    const cache = t.app.get(ApiKeyCache);
+    const loadsBefore = cache.loads;
+    const answers = await Promise.all(Array.from({ length: 3 * LIMIT }, () => me(madeUpKey())));
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses).toEqual([...Array(LIMIT).fill(403), ...Array(2 * LIMIT).fill(429)]);
+    expect(cache.loads - loadsBefore).toBe(LIMIT);
+    for (const answer of answers) if (answer.status === 429) expect429(answer, DETAIL);
+  });
+
+  it('counts IPv6 clients per /64', async () => {
+    const from = (address: string) => send(t, 'GET', '/api/v1/auth/me', { 'x-forwarded-for': address, ...madeUpKey() });
+    for (let i = 0; i < LIMIT; i++) expect((await from(`2001:db8:${window}:7::${i + 1}`)).status).toBe(403);
+    expect429(await from(`2001:db8:${window}:7:ffff:ffff:ffff:ffff`), DETAIL);
+    expect((await from(`2001:db8:${window}:8::1`)).status).toBe(403);
+  });
+
   it('shows its rejections in /metrics, and logs the address reaching the limit once, without the credential', async () => {
+    const rejections = async () => {
+      const metrics = await t.request('/metrics');
+      expect(metrics.status).toBe(200);
+      return Number(/^rate_limit_rejections_total\{limit="auth-failures"\} (\d+)$/m.exec(await metrics.text())?.[1]);
+    };
+    const before = await rejections();
     const sentKeys: string[] = [];
+    const statuses: number[] = [];
     for (let i = 0; i < LIMIT + 2; i++) {
       const key = generateApiKey().key;
       sentKeys.push(key);
-      await me(credentials({ key }));
+      statuses.push((await me(credentials({ key }))).status);
     }
-    const metrics = await t.request('/metrics');
-    expect(metrics.status).toBe(200);
-    const rejected = /^rate_limit_rejections_total\{limit="auth-failures"\} (\d+)$/m.exec(await metrics.text());
-    expect(Number(rejected?.[1])).toBeGreaterThanOrEqual(2);
+    expect(statuses).toEqual([...Array(LIMIT).fill(403), 429, 429]);
+    expect((await rejections()) - before).toBe(2);
     const warnings = t.logs.records().filter((record) => record.component === 'auth' && record.client === `ip:${client['x-forwarded-for']}`);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatchObject({ level: 40, failures: LIMIT, windowSeconds: WINDOW_S });
+    expect(warnings[0]).toMatchObject({ level: 40, refusals: LIMIT, windowSeconds: WINDOW_S });
     for (const key of sentKeys) expect(t.logs.text).not.toContain(key.split('.')[1]);
   });
 });

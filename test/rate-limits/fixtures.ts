@@ -86,6 +86,7 @@ export function onlyLimits(limits: Record<string, string | number>, extra: Recor
     DAILY_QUOTA_PER_API_KEY: '0',
     SIMULATION_RATE_LIMIT: '0',
     SIMULATION_DAILY_QUOTA: '0',
+    AUTH_FAILURE_LIMIT_PER_IP: '0',
     REDIS_URL: '',
   };
   for (const [name, value] of Object.entries(limits)) env[name] = String(value);
