@@ -4,6 +4,7 @@ import { generateApiKey } from '../../src/api-keys/api-key-format.js';
 import { FixedWindowThrottlerStorage } from '../../src/rate-limits/fixed-window.storage.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { adminToken, createApiKey, userToken } from '../support/auth.js';
+import { TestIssuer } from '../support/test-issuer.js';
 import { credentials, expect429, onlyLimits, send } from './fixtures.js';
 
 // The per-address limit on refused credentials (AUTH_FAILURE_LIMIT_PER_IP), through real sockets. The app's
@@ -146,6 +147,32 @@ describe('refused credentials per client address', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ level: 40, refusals: LIMIT, windowSeconds: WINDOW_S });
     for (const key of sentKeys) expect(t.logs.text).not.toContain(key.split('.')[1]);
+  });
+});
+
+describe('what is not a refusal', () => {
+  const issuer = new TestIssuer();
+  let t: TestApp;
+  beforeAll(async () => {
+    await issuer.start();
+    t = await startTestApp({ ...onlyLimits({ AUTH_FAILURE_LIMIT_PER_IP: 3 }), OIDC_ISSUER: issuer.issuer, JWKS_URI: issuer.jwksUri });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await issuer.stop();
+  });
+
+  it('does not count an unreachable identity provider (503), nor valid credentials', async () => {
+    issuer.failWith = 502;
+    for (let i = 0; i < 5; i++) {
+      const answer = await send(t, 'GET', '/api/v1/auth/me', credentials({ token: issuer.mint({ sub: `s-${i}` }, { kid: `unknown-${i}` }) }));
+      expect(answer.status).toBe(503);
+    }
+    issuer.failWith = null;
+    for (let i = 0; i < 5; i++) expect((await send(t, 'GET', '/api/v1/auth/me', credentials({ token: issuer.mint({ sub: `ok-${i}` }) }))).status).toBe(200);
+    // The address has no refusal yet: three are allowed, then 429.
+    for (let i = 0; i < 3; i++) expect((await send(t, 'GET', '/api/v1/auth/me', credentials({ key: generateApiKey().key }))).status).toBe(403);
+    expect429(await send(t, 'GET', '/api/v1/auth/me', credentials({ key: generateApiKey().key })), DETAIL);
   });
 });
 
