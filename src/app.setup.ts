@@ -6,7 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
-import { loadConfig, type AppConfig } from './config/config.schema.js';
+import { configWarnings, loadConfig, type AppConfig } from './config/config.schema.js';
 import { problem, PROBLEM_CONTENT_TYPE, ProblemDetailsFilter } from './common/problem-details.filter.js';
 import { createValidationPipe } from './common/validation.js';
 import { applyHttpHardening } from './common/http-hardening.js';
@@ -36,6 +36,7 @@ export interface CreatedApp {
 export async function createApp(options: CreateAppOptions = {}): Promise<CreatedApp> {
   const config = options.config ?? loadConfig();
   createAppLogger(config.logLevel, options.logDestination);
+  for (const warning of configWarnings(config)) appLogger().warn({ component: 'config' }, warning);
   const devIdentityProvider = config.devIdentityProvider
     ? await DevIdentityProvider.create({
         issuer: config.oidcIssuer!,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigValidationError, DEV_SECRET_KEY, isIpOrCidr, loadConfig } from './config.schema.js';
+import { ConfigValidationError, configWarnings, DEV_SECRET_KEY, isIpOrCidr, loadConfig } from './config.schema.js';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -74,5 +74,22 @@ describe('configuration', () => {
   it('recognises IPs and CIDRs', () => {
     for (const good of ['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8', '172.16.0.0/12']) expect(isIpOrCidr(good)).toBe(true);
     for (const bad of ['localhost', '10.0.0.0/33', '1.2.3', '::1/200', '10.0.0.0/8/1', '10.0.0.0/x']) expect(isIpOrCidr(bad)).toBe(false);
+  });
+
+  it('warns in production when the per-IP limits would count a proxy instead of its clients', () => {
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://q:q@db:5432/q',
+      OIDC_ISSUER: 'https://id.example.com/realms/q',
+      SECRET_KEY: 'x'.repeat(40),
+      CORS_ORIGINS: 'https://app.example.com',
+      METRICS_TOKEN: 'scrape-token',
+    };
+    const [warning] = configWarnings(loadConfig(production));
+    expect(warning).toContain('TRUSTED_PROXY_IPS is empty');
+    expect(configWarnings(loadConfig({ ...production, TRUSTED_PROXY_IPS: '10.0.0.0/8' }))).toEqual([]);
+    expect(configWarnings(loadConfig({ ...production, RATE_LIMIT_PER_IP: '0', AUTH_FAILURE_LIMIT_PER_IP: '0' }))).toEqual([]);
+    expect(configWarnings(loadConfig({ ...production, RATE_LIMITS_ENABLED: 'false' }))).toEqual([]);
+    expect(configWarnings(loadConfig({}))).toEqual([]); // development: a laptop has no proxy
   });
 });

@@ -238,3 +238,21 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (read.problems.length > 0) throw new ConfigValidationError(read.problems);
   return config;
 }
+
+/**
+ * Settings that are valid but probably not what a production deployment wants; the app logs each at boot (a warning,
+ * not a refusal: each is right for some deployments).
+ */
+export function configWarnings(config: AppConfig): string[] {
+  const warnings: string[] = [];
+  if (!config.isProduction) return warnings;
+  const perIpLimits = config.rateLimitsEnabled && (config.rateLimitPerIp > 0 || config.authFailureLimitPerIp > 0);
+  if (config.trustedProxies.length === 0 && perIpLimits) {
+    warnings.push(
+      'TRUSTED_PROXY_IPS is empty, so each client is the address its TCP connection comes from. Behind a load balancer or ' +
+        'proxy every client then shares its address, and one client can use up the per-IP limits (RATE_LIMIT_PER_IP, ' +
+        "AUTH_FAILURE_LIMIT_PER_IP) for all of them: list the proxy's addresses (or set the limits to 0).",
+    );
+  }
+  return warnings;
+}

@@ -106,3 +106,30 @@ describe('foundation', () => {
     expect(Object.keys(awardArgs)).toContain(`${RouteParamtypes.REQUEST}:0`);
   });
 });
+
+describe('a production boot', () => {
+  const production = {
+    NODE_ENV: 'production',
+    OIDC_ISSUER: 'https://id.example.com/realms/questline',
+    SECRET_KEY: 'a-production-secret-of-forty-characters!',
+    CORS_ORIGINS: 'https://app.example.com',
+    METRICS_TOKEN: 'scrape-token',
+  };
+
+  it('warns once when TRUSTED_PROXY_IPS is empty, and not when it lists the proxy', async () => {
+    for (const [proxies, expected] of [
+      ['', 1],
+      ['10.0.0.0/8', 0],
+    ] as const) {
+      const t = await startTestApp({ ...production, TRUSTED_PROXY_IPS: proxies });
+      try {
+        expect((await t.request('/health')).status).toBe(200);
+        const warnings = t.logs.records().filter((record) => record.component === 'config');
+        expect(warnings).toHaveLength(expected);
+        if (expected) expect(warnings[0]).toMatchObject({ level: 40, msg: expect.stringContaining('TRUSTED_PROXY_IPS is empty') });
+      } finally {
+        await t.close();
+      }
+    }
+  });
+});
