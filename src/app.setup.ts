@@ -128,8 +128,9 @@ function setupSwagger(app: NestFastifyApplication, config: AppConfig): void {
           'Award and action routes are rate-limited (429 with `Retry-After`; `X-RateLimit-*` headers on every answer).',
           ...(config.rateLimitsEnabled && config.authFailureLimitPerIp > 0
             ? [
-                `After ${config.authFailureLimitPerIp} refused credentials from one client address in a ${config.rateLimitWindowSeconds} s window,`,
-                `that address gets 429 \`${AUTH_FAILURES_DETAIL}\` (with \`Retry-After\`) on any route, before its`,
+                `After ${config.authFailureLimitPerIp} refused credentials from one client address in a ${config.rateLimitWindowSeconds} s window`,
+                '(credentials still being checked count too), that address gets 429',
+                `\`${AUTH_FAILURES_DETAIL}\` (with \`Retry-After\`) on every API route, before its`,
                 'credentials are checked, until the window ends — except credentials this instance has already verified (cached keys and',
                 'tokens, keys verified in the last hour).',
               ]

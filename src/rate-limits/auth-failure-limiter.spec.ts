@@ -66,6 +66,15 @@ describe('AuthFailureLimiter', () => {
     expect(retryAfter(() => limits.begin(from('192.0.2.1'), 'five'))).toBe('55');
   });
 
+  it('refuses a request joining a check in flight once the address is over on refusals', () => {
+    const { limits } = limiter();
+    const ip = from('192.0.2.1');
+    const [first, second, y, z] = [limits.begin(ip, 'x'), limits.begin(ip, 'x'), limits.begin(ip, 'y'), limits.begin(ip, 'z')];
+    for (const check of [first, y, z]) limits.finish(check, true); // three refusals; 'x' still has a request in flight
+    expect(retryAfter(() => limits.begin(ip, 'x'))).toBe('55');
+    limits.finish(second, true);
+  });
+
   it('lets a key verified here in the last hour through a blocked address', () => {
     const { limits, clock } = limiter(1);
     limits.finish(limits.begin(from('192.0.2.1'), 'qk_live_goodgood', 'qk_live_goodgood'), false);

@@ -78,15 +78,12 @@ export class AuthFailureLimiter implements OnApplicationShutdown {
     if (this.limit === 0) return undefined;
     const address = this.addressOf(request);
     const state = this.stateOf(address);
+    const now = this.counters.now();
+    const trusted = keyPrefix != null && (this.verifiedKeys.get(keyPrefix) ?? -Infinity) > now - VERIFIED_KEY_MEMORY_MS;
     const sharing = state.pending.get(credential);
-    if (sharing !== undefined) {
-      state.pending.set(credential, sharing + 1);
-    } else {
-      const now = this.counters.now();
-      const trusted = keyPrefix != null && (this.verifiedKeys.get(keyPrefix) ?? -Infinity) > now - VERIFIED_KEY_MEMORY_MS;
-      if (!trusted) this.assertOpen(state, now);
-      state.pending.set(credential, 1);
-    }
+    // A request joining a check of the same credential takes no new place, but an address over on refusals is refused.
+    if (!trusted) this.assertOpen(state, now, sharing === undefined ? state.pending.size : 0);
+    state.pending.set(credential, (sharing ?? 0) + 1);
     return { address, state, credential };
   }
 
@@ -105,7 +102,7 @@ export class AuthFailureLimiter implements OnApplicationShutdown {
     if (this.limit === 0) return;
     const address = this.addressOf(request);
     const state = this.stateOf(address);
-    this.assertOpen(state, this.counters.now());
+    this.assertOpen(state, this.counters.now(), state.pending.size);
     return this.count(address, state);
   }
 
@@ -127,9 +124,10 @@ export class AuthFailureLimiter implements OnApplicationShutdown {
     for (const [prefix, at] of this.verifiedKeys) if (at <= now - VERIFIED_KEY_MEMORY_MS) this.verifiedKeys.delete(prefix);
   }
 
-  private assertOpen(state: AddressState, now: number): void {
+  /** Throws the `429` when the address's refusals in this window plus `inFlight` checks leave no room. */
+  private assertOpen(state: AddressState, now: number, inFlight: number): void {
     const refusals = state.windowEnd > now ? state.refusals : 0;
-    if (refusals + state.pending.size < this.limit) return;
+    if (refusals + inFlight < this.limit) return;
     this.metrics.rejected('auth-failures');
     // Over on refusals: until the window ends. Only with checks still running: they end within moments.
     const retryAfterMs = refusals >= this.limit ? state.windowEnd - now : 1000;
