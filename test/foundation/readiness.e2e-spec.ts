@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, startTestApp, type TestApp } from '../support/app.js';
 import { adminToken, bearer } from '../support/auth.js';
 import { startCluster, type EmbeddedCluster } from '../support/postgres.js';
+import { generateApiKey } from '../../src/api-keys/api-key-format.js';
 
 // This file runs on its own PostgreSQL so that stopping it disturbs no other test.
 describe('readiness follows the database', () => {
@@ -20,7 +21,7 @@ describe('readiness follows the database', () => {
   it('is 503 while PostgreSQL is down and 200 again when it is back, without a restart', async () => {
     const port = await freePort();
     cluster = await startCluster({ dataDir, port });
-    t = await startTestApp({ DATABASE_URL: `${cluster.url}/postgres`, DATABASE_CONNECT_TIMEOUT_MS: '1000' });
+    t = await startTestApp({ DATABASE_URL: `${cluster.url}/postgres`, DATABASE_CONNECT_TIMEOUT_MS: '1000', AUTH_FAILURE_LIMIT_PER_IP: '3' });
     expect((await t.request('/health/ready')).status).toBe(200);
     const admin = { headers: bearer(await adminToken(t)) };
     expect((await t.request('/api/v1/apikey', admin)).status).toBe(200);
@@ -48,6 +49,12 @@ describe('readiness follows the database', () => {
     expect((await down.json()).detail).toBe('Database is unavailable');
     expect(Date.now() - started).toBeLessThan(5000);
     expect((await t.request('/health')).status).toBe(200);
+    // A key that must be read is 503 too — not a refused credential: nothing counts against the address, and the
+    // checks' places are given back (else the address would now be blocked).
+    const madeUpKey = () => ({ headers: { 'x-api-key': generateApiKey().key } });
+    const keyChecks = [];
+    for (let i = 0; i < 5; i++) keyChecks.push((await t.request('/api/v1/auth/me', madeUpKey())).status);
+    expect(keyChecks).toEqual([503, 503, 503, 503, 503]);
 
     cluster = await startCluster({ dataDir, port });
     let status = 0;
@@ -57,5 +64,8 @@ describe('readiness follows the database', () => {
     }
     expect(status).toBe(200);
     expect((await t.request('/api/v1/apikey', admin)).status).toBe(200);
+    const refusals = [];
+    for (let i = 0; i < 4; i++) refusals.push((await t.request('/api/v1/auth/me', madeUpKey())).status);
+    expect(refusals).toEqual([403, 403, 403, 429]);
   });
 });
