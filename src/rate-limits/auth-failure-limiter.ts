@@ -1,15 +1,14 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { normalizeIp as ipv6Subnet } from '@nestjs/throttler';
 import { setBounded } from '../common/bounded-map.js';
 import { DomainError } from '../common/domain-error.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { appLogger } from '../observability/logger.js';
-import { clientIp, TrustedProxies, type ClientIpSource } from './client-ip.js';
+import { TrustedProxies, type ClientIpSource } from './client-ip.js';
 import { FixedWindowThrottlerStorage } from './fixed-window.storage.js';
-import type { HitOutcome } from './fixed-window.js';
+import { fixedWindow, retryAfterSeconds, type HitOutcome } from './fixed-window.js';
 import { RateLimitMetrics } from './rate-limit-metrics.js';
-import { counterKey } from './trackers.js';
+import { counterKey, ipTracker } from './trackers.js';
 
 export const AUTH_FAILURES_DETAIL = 'Too many failed authentication attempts from this IP.';
 
@@ -131,13 +130,13 @@ export class AuthFailureLimiter implements OnApplicationShutdown {
     this.metrics.rejected('auth-failures');
     // Over on refusals: until the window ends. Only with checks still running: they end within moments.
     const retryAfterMs = refusals >= this.limit ? state.windowEnd - now : 1000;
-    throw new DomainError('too_many_requests', AUTH_FAILURES_DETAIL, { headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) } });
+    throw new DomainError('too_many_requests', AUTH_FAILURES_DETAIL, { headers: { 'Retry-After': retryAfterSeconds(retryAfterMs) } });
   }
 
   private count(address: string, state: AddressState): void | Promise<void> {
     const now = this.counters.now();
     // Windows are aligned to the clock: the window this refusal falls in ends here, however long the count takes.
-    const windowEnd = (Math.floor(now / this.windowMs) + 1) * this.windowMs;
+    const windowEnd = now + fixedWindow(now, this.windowMs).remainingMs;
     const outcome = this.counters.count([{ key: counterKey('auth-failures', address), limit: this.limit, ttlMs: this.windowMs }]);
     if (outcome instanceof Promise) return outcome.then((counted) => this.counted(address, state, windowEnd, counted));
     this.counted(address, state, windowEnd, outcome);
@@ -173,6 +172,6 @@ export class AuthFailureLimiter implements OnApplicationShutdown {
   }
 
   private addressOf(request: ClientIpSource): string {
-    return `ip:${ipv6Subnet(clientIp(request, this.trusted), 64)}`;
+    return ipTracker(request, this.trusted);
   }
 }

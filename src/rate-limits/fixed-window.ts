@@ -15,6 +15,11 @@ export function fixedWindow(nowMs: number, ttlMs: number): FixedWindow {
   return { id, remainingMs: (id + 1) * ttlMs - nowMs };
 }
 
+/** A `Retry-After` / `X-RateLimit-Reset` value: whole seconds, at least 1. */
+export function retryAfterSeconds(ms: number): string {
+  return String(Math.max(1, Math.ceil(ms / 1000)));
+}
+
 /** One limit to count a request against. */
 export interface WindowCheck {
   /** The counter's identity without the window (limit name + tracker). */

@@ -4,7 +4,7 @@ import { InjectThrottlerOptions, type ThrottlerModuleOptions, type ThrottlerOpti
 import { DomainError } from '../common/domain-error.js';
 import { rejectUnreadableBody } from '../common/unreadable-body.js';
 import { FixedWindowThrottlerStorage } from './fixed-window.storage.js';
-import type { HitOutcome, WindowCheck, WindowCount } from './fixed-window.js';
+import { retryAfterSeconds, type HitOutcome, type WindowCheck, type WindowCount } from './fixed-window.js';
 import { RateLimitMetrics } from './rate-limit-metrics.js';
 import type { LimitDefinition, RateLimitPolicy } from './rate-limits.policy.js';
 
@@ -18,8 +18,6 @@ export interface RateLimitSettings {
 }
 
 type HeaderReply = { header(name: string, value: string): unknown };
-
-const seconds = (ms: number) => String(Math.max(1, Math.ceil(ms / 1000)));
 
 /**
  * The route guard behind `@SensitiveTaskLimits()` and `@SimulationQuota()`. As a route guard it runs after the global
@@ -118,7 +116,7 @@ export class RateLimitGuard implements CanActivate {
     if (blocked >= 0) {
       const limit = limits[blocked];
       this.metrics.rejected(limit.name);
-      const reset = seconds(counts[blocked].remainingMs);
+      const reset = retryAfterSeconds(counts[blocked].remainingMs);
       throw new DomainError('too_many_requests', limit.detail, {
         headers: { 'Retry-After': reset, ...rateLimitHeaders(limit.limit, counts[blocked], reset) },
       });
@@ -127,7 +125,7 @@ export class RateLimitGuard implements CanActivate {
     for (let index = 1; index < counts.length; index++) {
       if (limits[index].limit - counts[index].count < limits[tightest].limit - counts[tightest].count) tightest = index;
     }
-    const headers = rateLimitHeaders(limits[tightest].limit, counts[tightest], seconds(counts[tightest].remainingMs));
+    const headers = rateLimitHeaders(limits[tightest].limit, counts[tightest], retryAfterSeconds(counts[tightest].remainingMs));
     for (const name in headers) reply.header(name, headers[name]);
     rejectUnreadableBody(body);
     return true;

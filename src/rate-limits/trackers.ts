@@ -27,6 +27,11 @@ export function externalUserTracker(auth: AuthContext | undefined, body: unknown
   return `${caller}/${externalUserId}`;
 }
 
+/** The client's address as the per-IP limits count it: IPv6 clients per /64 (one host usually holds a whole /64), as @nestjs/throttler does. */
+export function ipTracker(request: ClientIpSource, trusted: TrustedProxies): string {
+  return `ip:${ipv6Subnet(clientIp(request, trusted), 64)}`;
+}
+
 /** An empty tracker means "this limit does not apply to this request". */
 export function trackerFor(kind: TrackerKind, trusted: TrustedProxies): ThrottlerGetTrackerFunction {
   switch (kind) {
@@ -38,8 +43,7 @@ export function trackerFor(kind: TrackerKind, trusted: TrustedProxies): Throttle
         return subject ? `sub:${subject}` : '';
       };
     case 'ip':
-      // IPv6 clients are counted per /64 (one host usually holds a whole /64), as @nestjs/throttler does.
-      return (request) => `ip:${ipv6Subnet(clientIp(request as TrackedRequest, trusted), 64)}`;
+      return (request) => ipTracker(request as TrackedRequest, trusted);
     case 'external-user':
       return (request) => externalUserTracker((request as TrackedRequest).auth, (request as TrackedRequest).body);
   }
