@@ -37,22 +37,30 @@ export interface BenchReport {
 
 const fmt = (value: number | undefined, digits = 2) => (value === undefined ? '—' : value.toFixed(digits));
 
-/** The award's absolute target, shared by its check and the notes. */
+/** The absolute latency targets (issue 7), shared by the checks and the notes. */
 export const AWARD_P99_MAX_MS = 50;
+export const MIX_P99_MAX_MS = 100;
 
 /**
- * What the targets mean on this machine, beside the verdict (which they never change). The award's p99 target is
- * absolute, unlike its ratio: when the baseline — the same transaction written by hand, on the same database — misses
- * it too, the machine is too slow for that number, and the p99s compared with each other say more than either alone.
+ * What the targets mean on this machine, beside the verdict (which they never change). The p99 targets are absolute,
+ * unlike the ratios: when the baseline — the same award transaction written by hand, on the same database — misses
+ * 50 ms too, the machine is slower than the one the targets were set on, and the notes say by how much, compare the
+ * app's award p99 with the baseline's, and scale the mix's target by the same factor for reference.
  */
 export function hostNotes(results: Record<string, Pick<Row, 'p99Ms'>>): string[] {
   const app = results.awardApiKey;
   const baseline = results.baselineAward;
   if (!app || !baseline || baseline.p99Ms <= AWARD_P99_MAX_MS) return [];
+  const slower = baseline.p99Ms / AWARD_P99_MAX_MS;
+  const mix = results.gameMix;
   return [
-    `the baseline's own award p99 is ${fmt(baseline.p99Ms)} ms, above the ${AWARD_P99_MAX_MS} ms target: on this machine the ` +
-      `absolute p99 target is out of reach for the hand-written transaction too. The app's p99 is ${fmt(app.p99Ms)} ms, ` +
-      `${fmt(app.p99Ms / baseline.p99Ms)} × the baseline's. The verdict still counts the target as missed.`,
+    `the baseline's own award p99 is ${fmt(baseline.p99Ms)} ms, above the ${AWARD_P99_MAX_MS} ms target: this machine is ` +
+      `${fmt(slower)} × slower than the targets assume, and the absolute p99 target is out of reach for the hand-written ` +
+      `transaction too. The app's award p99 is ${fmt(app.p99Ms)} ms, ${fmt(app.p99Ms / baseline.p99Ms)} × the baseline's.` +
+      (mix
+        ? ` Scaled by the same factor, the mix's ${MIX_P99_MAX_MS} ms would be ${fmt(MIX_P99_MAX_MS * slower)} ms; it measured ${fmt(mix.p99Ms)} ms.`
+        : '') +
+      ' The verdict still counts every absolute target as set.',
   ];
 }
 
