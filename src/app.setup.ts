@@ -79,7 +79,9 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
 export async function configureApp(app: NestFastifyApplication, config: AppConfig, devIdentityProvider?: DevIdentityProvider): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
-    reply.raw.setHeader('X-Correlation-ID', String(request.id));
+    // A Fastify reply header, like every other header the app sets: with none set on the raw response, Node writes
+    // Fastify's headers as they are instead of merging them into its own one by one.
+    reply.header('X-Correlation-ID', String(request.id));
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {

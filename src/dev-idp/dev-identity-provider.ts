@@ -553,6 +553,9 @@ export function registerDevIdentityProvider(fastify: FastifyInstance, idp: DevId
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
     if (path === base || path.startsWith(`${base}/`)) {
+      // A hijacked reply writes none of Fastify's headers: the ones set so far (the correlation id) go on the raw response.
+      const headers = reply.getHeaders();
+      for (const name in headers) reply.raw.setHeader(name, headers[name]!);
       reply.hijack();
       idp.handle(request.raw, reply.raw);
       return;

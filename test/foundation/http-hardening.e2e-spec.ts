@@ -13,14 +13,48 @@ describe('HTTP hardening', () => {
   });
 
   it('sends security headers and no X-Powered-By on every answer', async () => {
-    for (const path of ['/health', '/docs', '/api/v1/nowhere']) {
-      const response = await t.request(path);
-      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
-      expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN');
-      expect(response.headers.get('referrer-policy')).toBe('no-referrer');
-      expect(response.headers.get('x-powered-by')).toBeNull();
-      expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    const answers = [
+      await t.request('/health'),
+      await t.request('/docs'),
+      await t.request('/api/v1/nowhere'),
+      await t.request('/api/v1/games', { headers: { 'x-api-key': 'not-a-key' } }),
+      await t.request('/api/v1/games', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }),
+    ];
+    expect(answers.map((response) => response.status)).toEqual([200, 200, 404, 403, 401]);
+    for (const response of answers) {
+      const headers = Object.fromEntries(response.headers);
+      // helmet's defaults, less the opener policy (Swagger UI's OAuth2 popup) and HSTS (PUBLIC_URL is http here).
+      expect(headers, response.url).toMatchObject({
+        'cross-origin-resource-policy': 'same-origin',
+        'origin-agent-cluster': '?1',
+        'referrer-policy': 'no-referrer',
+        'x-content-type-options': 'nosniff',
+        'x-dns-prefetch-control': 'off',
+        'x-download-options': 'noopen',
+        'x-frame-options': 'SAMEORIGIN',
+        'x-permitted-cross-domain-policies': 'none',
+        'x-xss-protection': '0',
+      });
+      expect(headers['content-security-policy'], response.url).toContain("frame-ancestors 'none'");
+      expect(headers['x-correlation-id'], response.url).toMatch(/^[0-9a-f-]{36}$/);
+      for (const absent of ['x-powered-by', 'cross-origin-opener-policy', 'strict-transport-security']) expect(headers[absent], `${response.url} ${absent}`).toBeUndefined();
     }
+  });
+
+  it("sends HSTS when the public URL is https, and the correlation id on the dev identity provider's answers too", async () => {
+    const https = await startTestApp({ PUBLIC_URL: 'https://questline.example.com' });
+    try {
+      const response = await https.request('/health');
+      expect(response.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
+    } finally {
+      await https.close();
+    }
+    // The dev identity provider answers from a hijacked reply, with headers of its own.
+    const discovery = await t.request(`${new URL(t.config.oidcIssuer!).pathname}/.well-known/openid-configuration`, {
+      headers: { 'X-Correlation-ID': 'idp-trace-1' },
+    });
+    expect(discovery.status).toBe(200);
+    expect(discovery.headers.get('x-correlation-id')).toBe('idp-trace-1');
   });
 
   it("gives Swagger UI's pages the policy they need, and every other answer one that allows nothing", async () => {
