@@ -1,7 +1,11 @@
 import { getMetadataStorage, IsInt, IsString } from 'class-validator';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from './domain-error.js';
-import { createValidationPipe } from './validation.js';
+import { createValidationPipe, nestValidationPipe } from './validation.js';
+import { PageQueryDto } from './pagination.js';
+import { AwardPointsDto } from '../points/dto/award.dto.js';
+import { BulkCreateTasksDto, UpdateTaskDto } from '../tasks/dto/task.dto.js';
+import { CreateGameDto } from '../games/dto/game.dto.js';
 
 class NameDto {
   @IsString()
@@ -30,6 +34,65 @@ describe('the global validation pipe', () => {
     await expect(Promise.resolve(pipe.transform('42', { type: 'param', metatype: Number, data: 'page' }))).resolves.toBe(42);
     const refused = await Promise.resolve(pipe.transform({ name: 'a\u0000b' }, { type: 'body', metatype: NameDto })).catch((error: unknown) => error);
     expect((refused as DomainError).message).toBe('Validation failed for: name');
+  });
+});
+
+describe('the global pipe on plain objects (validated without ValidationPipe)', () => {
+  /** The answer of a pipe, as data: the DTO (its class and fields) or the error's message and field list. */
+  async function answerOf(pipe: { transform(value: unknown, metadata: any): unknown }, value: unknown, metadata: object): Promise<unknown> {
+    try {
+      const result = await pipe.transform(structuredClone(value), metadata);
+      return { class: (result as object | undefined)?.constructor?.name, value: JSON.parse(JSON.stringify(result ?? null)) };
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      return { code: error.code, detail: error.detail, options: error.options };
+    }
+  }
+
+  it("answers as Nest's ValidationPipe with the same options does, for the app's DTOs, valid or not", async () => {
+    const pipe = createValidationPipe();
+    const reference = nestValidationPipe();
+    const task = { externalTaskId: 't-1', params: [{ key: 'base', value: 2 }] };
+    const cases: Array<[Function, 'body' | 'query', unknown[]]> = [
+      [AwardPointsDto, 'body', [
+        { externalUserId: 'user_1' },
+        { externalUserId: 'user_1', data: { eventId: 'e-1', nested: [1, { a: null }] }, isSimulated: true },
+        { externalUserId: 'not valid!', isSimulated: 'yes', extra: 1 },
+        { data: null },
+        {},
+        { externalUserId: 'u', data: [] },
+      ]],
+      [BulkCreateTasksDto, 'body', [
+        { tasks: [task, { externalTaskId: 't-2' }] },
+        { tasks: [task, { externalTaskId: '', params: [{ key: 1 }], unknown: true }, [], 'x'] },
+        { tasks: 'none' },
+      ]],
+      [UpdateTaskDto, 'body', [{ status: 'closed' }, { status: 'gone', params: [{}] }, { strategyId: null }]],
+      [CreateGameDto, 'body', [{ externalGameId: 'game-1', platform: 'web' }, { externalGameId: 'g', platform: 1, params: {} }]],
+      [PageQueryDto, 'query', [{ page: '2', page_size: '10', ordering: '-name' }, { page: 'x', page_size: '1000' }, {}, { other: '1' }]],
+    ];
+    const seen = new Set<string>();
+    for (const [metatype, type, values] of cases) {
+      for (const value of values) {
+        const metadata = { type, metatype, data: undefined };
+        const expected = await answerOf(reference, value, metadata);
+        expect(await answerOf(pipe, value, metadata), `${metatype.name} ${JSON.stringify(value)}`).toEqual(expected);
+        seen.add((expected as { code?: string }).code ?? 'valid');
+      }
+    }
+    expect([...seen].sort()).toEqual(['unprocessable', 'valid']);
+    // And a query object without a prototype, as query parsers make them.
+    const query = Object.assign(Object.create(null), { page: '3' });
+    expect(await answerOf(pipe, query, { type: 'query', metatype: PageQueryDto })).toEqual({ class: 'PageQueryDto', value: { page: 3 } });
+  });
+
+  it('leaves what is not a plain object to ValidationPipe: no body, a primitive, an array', async () => {
+    const pipe = createValidationPipe();
+    const reference = nestValidationPipe();
+    for (const value of [undefined, null, 'text', 42, [{ name: 'x' }]]) {
+      const metadata = { type: 'body', metatype: NameDto, data: undefined };
+      expect(await answerOf(pipe, value, metadata), JSON.stringify(value)).toEqual(await answerOf(reference, value, metadata));
+    }
   });
 });
 
