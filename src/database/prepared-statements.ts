@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+import { runDescribedOnce } from './described-query.js';
 import { prepared, type PreparedStatement } from './prepared.js';
 
 const builtStatements = new Map<string, PreparedStatement>();
@@ -52,8 +53,8 @@ export class PreparedStatementRunner implements Statements {
     return statement;
   }
 
-  async run<T>(statement: PreparedStatement, values: unknown[]): Promise<T[]> {
-    return (await this.pool.query({ name: statement.name, text: statement.text, values })).rows as T[];
+  run<T>(statement: PreparedStatement, values: unknown[]): Promise<T[]> {
+    return this.session((session) => session.run<T>(statement, values));
   }
 
   async query<T>(text: string, values: unknown[] = []): Promise<T[]> {
@@ -97,8 +98,7 @@ function statementsOn(client: pg.PoolClient, state: { broken: boolean }): Statem
     throw error;
   };
   return {
-    run: async <R>(statement: PreparedStatement, values: unknown[]) =>
-      (await client.query({ name: statement.name, text: statement.text, values }).catch(onFailure)).rows as R[],
+    run: <R>(statement: PreparedStatement, values: unknown[]) => runDescribedOnce<R>(client, statement, values).catch(onFailure),
     query: async <R>(text: string, values: unknown[] = []) => (await client.query(text, values).catch(onFailure)).rows as R[],
   };
 }
